@@ -1,0 +1,85 @@
+"""Input checks shared by the cells and layers.
+
+Every check raises ``ValueError`` with one sentence that names what was expected and what was received,
+so a student who passes the wrong tensor learns what to change.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def shape_str(shape) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+def check_float(x: Tensor, what: str, like: Tensor | None = None) -> None:
+    """``x`` must be a floating-point tensor (of ``like``'s dtype, if given)."""
+    if not isinstance(x, Tensor):
+        raise ValueError(f"{what} must be a torch.Tensor, got {type(x).__name__}.")
+    if not x.is_floating_point():
+        raise ValueError(
+            f"{what} must be a floating-point tensor (e.g. torch.float32), got dtype {x.dtype}; "
+            f"convert it with .float() (one-hot or embedded tokens, not raw token ids)."
+        )
+    if like is not None and x.dtype != like.dtype:
+        raise ValueError(
+            f"{what} has dtype {x.dtype} but the parameters are {like.dtype}; "
+            f"convert one of them (.to({like.dtype}) or model.to({x.dtype}))."
+        )
+
+
+def check_cell_input(x: Tensor, input_size: int, name: str, param: Tensor) -> bool:
+    """Check a cell's input ``(B, I)`` or ``(I,)``; return whether it is batched."""
+    check_float(x, f"{name} input", param)
+    if x.dim() not in (1, 2):
+        raise ValueError(
+            f"{name} expects input of shape (B, I={input_size}) or unbatched (I={input_size},), "
+            f"got a {x.dim()}-D tensor of shape {shape_str(x.shape)}."
+        )
+    if x.shape[-1] != input_size:
+        raise ValueError(
+            f"{name} expects input feature size I={input_size} (the last dimension), "
+            f"got {x.shape[-1]} in input of shape {shape_str(x.shape)}."
+        )
+    if x.dim() == 2 and x.shape[0] == 0:
+        raise ValueError(f"{name} got an empty batch (B=0) in input of shape {shape_str(x.shape)}.")
+    return x.dim() == 2
+
+
+def check_state(h: Tensor, expected: tuple, what: str, param: Tensor) -> None:
+    """A hidden/cell state must have exactly the ``expected`` shape."""
+    check_float(h, what, param)
+    if tuple(h.shape) != tuple(expected):
+        raise ValueError(f"expected {what} of shape {shape_str(expected)}, got {shape_str(h.shape)}.")
+
+
+def check_sequence(x: Tensor, input_size: int, name: str, batch_first: bool, param: Tensor) -> bool:
+    """Check a layer's input sequence; return whether it is batched."""
+    if isinstance(x, torch.nn.utils.rnn.PackedSequence):
+        raise ValueError(
+            f"{name} takes padded tensors, not PackedSequence; pad the batch and use a mask instead."
+        )
+    check_float(x, f"{name} input", param)
+    layout = "(B, T, I)" if batch_first else "(T, B, I)"
+    layout = layout.replace("I", f"I={input_size}")
+    if x.dim() not in (2, 3):
+        raise ValueError(
+            f"{name} expects input of shape {layout} or unbatched (T, I={input_size}), "
+            f"got a {x.dim()}-D tensor of shape {shape_str(x.shape)}."
+        )
+    if x.shape[-1] != input_size:
+        raise ValueError(
+            f"{name} expects input feature size I={input_size} (the last dimension), "
+            f"got {x.shape[-1]} in input of shape {shape_str(x.shape)}."
+        )
+    time_dim = 1 if (batch_first and x.dim() == 3) else 0
+    if x.shape[time_dim] == 0:
+        raise ValueError(
+            f"{name} got an empty sequence (T=0) in input of shape {shape_str(x.shape)}; "
+            f"give at least one time step."
+        )
+    if x.dim() == 3 and x.shape[1 - time_dim] == 0:
+        raise ValueError(f"{name} got an empty batch (B=0) in input of shape {shape_str(x.shape)}.")
+    return x.dim() == 3
