@@ -1,4 +1,4 @@
-r"""Self-check exercises for notebooks 02 (LSTM) and 03 (GRU).
+r"""Self-check exercises for notebooks 02 (LSTM) and 03 (GRU), in the pattern of :mod:`s2s_lab.exercises`.
 
 Each ``check_...`` function takes the learner's answer (a function or a value), prints one verdict
 (correct / what is wrong / a hint) and returns ``True`` or ``False``. A learner's function that raises,
@@ -11,14 +11,8 @@ import torch
 from torch import Tensor
 
 from .cells import gru_step, lstm_step
+from .exercises import run_learner_code, verdict
 from .gate_variants import gru_step_paper
-
-OK, WRONG = "✅ Correct", "❌ Not yet"
-
-
-def _verdict(ok: bool, message: str) -> bool:
-    print(f"{OK if ok else WRONG}: {message}")
-    return ok
 
 
 def _random_case(I: int, H: int, k: int, B: int = 3, seed: int = 0) -> dict[str, Tensor]:
@@ -33,10 +27,9 @@ def _call(fn, args: tuple, n_out: int, shape: tuple):
     """Call the learner's ``fn``; return (outputs as a tuple, None) or (None, a sentence about what went wrong)."""
     if not callable(fn):
         return None, f"expected a function, got {type(fn).__name__}."
-    try:
-        out = fn(*args)
-    except Exception as e:  # the learner's code: report, don't crash the notebook
-        return None, f"your function raised {type(e).__name__}: {e}"
+    out, problem = run_learner_code(fn, *args)
+    if problem:
+        return None, problem
     outs = out if n_out > 1 else (out,)
     if n_out > 1 and (not isinstance(out, (tuple, list)) or len(out) != n_out):
         return None, f"expected your function to return {n_out} tensors (h_t, c_t), got {type(out).__name__}."
@@ -82,18 +75,18 @@ def check_lstm_step(fn) -> bool:
         args = tuple(case[k] for k in ("x", "h", "c", "weight_ih", "weight_hh", "bias_ih", "bias_hh"))
         outs, problem = _call(fn, args, 2, (3, H))
         if problem:
-            return _verdict(False, problem)
+            return verdict(False, problem)
         gi = case["x"] @ case["weight_ih"].T + case["bias_ih"]
         h_ref, c_ref, _ = lstm_step(gi, case["h"], case["c"], case["weight_hh"], case["bias_hh"])
         if _close(outs[0], h_ref) and _close(outs[1], c_ref):
             continue
         for hint, (h_bad, c_bad) in _lstm_mistakes(*args).items():
             if _close(outs[0], h_bad) and _close(outs[1], c_bad):
-                return _verdict(False, hint)
+                return verdict(False, hint)
         which = "c_t is right but h_t is not" if _close(outs[1], c_ref) else "c_t differs"
-        return _verdict(False, f"{which}. Hint: compute all four gates from W_ih x_t + b_ih + W_hh h_{{t-1}} + b_hh, "
+        return verdict(False, f"{which}. Hint: compute all four gates from W_ih x_t + b_ih + W_hh h_{{t-1}} + b_hh, "
                                "split them in the order i, f, g, o, then c_t, then h_t.")
-    return _verdict(True, "your LSTM step matches s2s_lab.LSTMCell (and so torch.nn.LSTMCell).")
+    return verdict(True, "your LSTM step matches s2s_lab.LSTMCell (and so torch.nn.LSTMCell).")
 
 
 def check_gru_step(fn) -> bool:
@@ -107,20 +100,20 @@ def check_gru_step(fn) -> bool:
         args = tuple(case[k] for k in ("x", "h", "weight_ih", "weight_hh", "bias_ih", "bias_hh"))
         outs, problem = _call(fn, args, 1, (3, H))
         if problem:
-            return _verdict(False, problem)
+            return verdict(False, problem)
         gi = case["x"] @ case["weight_ih"].T + case["bias_ih"]
         h_ref, p = gru_step(gi, case["h"], case["weight_hh"], case["bias_hh"])
         if _close(outs[0], h_ref):
             continue
         if _close(outs[0], gru_step_paper(gi, case["h"], case["weight_hh"], case["bias_hh"])[0]):
-            return _verdict(False, "that is the paper's GRU (r_t ⊙ h_{t-1} before W_hn), also a GRU; this "
+            return verdict(False, "that is the paper's GRU (r_t ⊙ h_{t-1} before W_hn), also a GRU; this "
                                    "exercise asks for PyTorch's n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn)).")
         if _close(outs[0], p["z"] * p["n"] + (1 - p["z"]) * case["h"]):
-            return _verdict(False, "z_t and 1 - z_t are swapped: h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1} "
+            return verdict(False, "z_t and 1 - z_t are swapped: h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1} "
                                    "(z_t near 1 keeps the old state).")
-        return _verdict(False, "h_t differs. Hint: split W_ih x_t + b_ih and W_hh h_{t-1} + b_hh in the order "
+        return verdict(False, "h_t differs. Hint: split W_ih x_t + b_ih and W_hh h_{t-1} + b_hh in the order "
                                "r, z, n; r_t multiplies only the n part of the second one.")
-    return _verdict(True, "your GRU step matches s2s_lab.GRUCell (and so torch.nn.GRUCell).")
+    return verdict(True, "your GRU step matches s2s_lab.GRUCell (and so torch.nn.GRUCell).")
 
 
 def check_memory_gates(keep: str, block: str) -> bool:
@@ -128,12 +121,12 @@ def check_memory_gates(keep: str, block: str) -> bool:
     in a unit that holds the memory, so that :math:`c_t = f_t \odot c_{t-1} + i_t \odot g_t` stays put?"""
     keep, block = str(keep).strip().lower(), str(block).strip().lower()
     if (keep, block) == ("f", "i"):
-        return _verdict(True, "f_t ≈ 1 copies c_{t-1}, i_t ≈ 0 keeps the distractors' g_t out.")
+        return verdict(True, "f_t ≈ 1 copies c_{t-1}, i_t ≈ 0 keeps the distractors' g_t out.")
     if keep == "o" or block == "o":
-        return _verdict(False, "the output gate only decides what the cell shows in h_t; c_t does not depend on o_t.")
+        return verdict(False, "the output gate only decides what the cell shows in h_t; c_t does not depend on o_t.")
     if (keep, block) == ("i", "f"):
-        return _verdict(False, "the other way round: f_t ≈ 0 would erase c_{t-1} at every step.")
-    return _verdict(False, "look at c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t: which factor multiplies the old memory, "
+        return verdict(False, "the other way round: f_t ≈ 0 would erase c_{t-1} at every step.")
+    return verdict(False, "look at c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t: which factor multiplies the old memory, "
                            "which the new candidate? Answer with two of 'i', 'f', 'g', 'o'.")
 
 
@@ -142,13 +135,13 @@ def check_gru_keep(z_value) -> bool:
     try:
         z = float(z_value)
     except (TypeError, ValueError):
-        return _verdict(False, f"expected a number, 0 or 1, got {z_value!r}.")
+        return verdict(False, f"expected a number, 0 or 1, got {z_value!r}.")
     if z == 1:
-        return _verdict(True, "h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1} = h_{t-1} when z_t = 1 (PyTorch's convention; "
+        return verdict(True, "h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1} = h_{t-1} when z_t = 1 (PyTorch's convention; "
                               "the paper writes the same GRU with the roles of z and 1 - z swapped).")
     if z == 0:
-        return _verdict(False, "with z_t = 0, h_t = n_t: the old state is replaced, not kept.")
-    return _verdict(False, "put z_t = 0 and z_t = 1 into h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}.")
+        return verdict(False, "with z_t = 0, h_t = n_t: the old state is replaced, not kept.")
+    return verdict(False, "put z_t = 0 and z_t = 1 into h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}.")
 
 
 def num_recurrent_parameters(kind: str, input_size: int, hidden_size: int) -> int:
@@ -163,14 +156,14 @@ def check_num_parameters(kind: str, input_size: int, hidden_size: int, answer) -
     """Check a count of the parameters of one ``kind`` layer (``"RNN"``, ``"LSTM"``, ``"GRU"``) with biases."""
     right = num_recurrent_parameters(kind, input_size, hidden_size)
     if isinstance(answer, bool) or not isinstance(answer, int):
-        return _verdict(False, f"expected a whole number, got {answer!r}.")
+        return verdict(False, f"expected a whole number, got {answer!r}.")
     if answer == right:
-        return _verdict(True, f"{right} = {right // (hidden_size * (input_size + hidden_size + 2))} blocks × "
+        return verdict(True, f"{right} = {right // (hidden_size * (input_size + hidden_size + 2))} blocks × "
                               f"H (I + H + 2) with I={input_size}, H={hidden_size}.")
     no_bias = right - 2 * right // (input_size + hidden_size + 2)
     if answer == no_bias:
-        return _verdict(False, "you forgot the biases: b_ih and b_hh each have one entry per gate row.")
-    return _verdict(False, "count W_ih (k·H × I), W_hh (k·H × H) and two biases (k·H each); "
+        return verdict(False, "you forgot the biases: b_ih and b_hh each have one entry per gate row.")
+    return verdict(False, "count W_ih (k·H × I), W_hh (k·H × H) and two biases (k·H each); "
                            "k = 1 for an RNN, 3 for a GRU (r, z, n), 4 for an LSTM (i, f, g, o).")
 
 

@@ -66,6 +66,23 @@ def decode_marked(x: Tensor, alphabet: str = ALPHABET) -> str:
     )
 
 
+class MarkedEncoder:
+    """The encoder for the step-through demos: ``encode(text)`` is :func:`encode_marked` with a length limit.
+
+    ``alphabet`` labels the ``size = V + 1`` input features (the symbols, then ``"*"`` for the mark bit).
+    """
+
+    def __init__(self, alphabet: str = ALPHABET, max_len: int = 40):
+        self.symbols, self.max_len = alphabet, max_len
+        self.alphabet = alphabet + "*"
+        self.size = len(alphabet) + 1
+
+    def encode(self, text: str) -> Tensor:
+        if isinstance(text, str) and len(text.strip()) > self.max_len:
+            raise ValueError(f"That is {len(text.strip())} symbols; this demo takes at most {self.max_len}.")
+        return encode_marked(text, self.symbols)
+
+
 def remember_marked(
     num_sequences: int, delay: int, lead: int = 4, alphabet: str = ALPHABET, seed: int = 0
 ) -> TensorDataset:
@@ -99,4 +116,4 @@ def remember_marked(
     return TensorDataset(x, y)
 
 
-__all__ = ["ALPHABET", "input_size", "encode_marked", "decode_marked", "marked_answer", "remember_marked"]
+__all__ = ["ALPHABET", "MarkedEncoder", "input_size", "encode_marked", "decode_marked", "marked_answer", "remember_marked"]

@@ -70,6 +70,19 @@ class SequenceClassifier(nn.Module):
         tr = self.rnn.trace(x)
         return self.head(tr.output[:, -1]), tr
 
+    def cell(self):
+        """A :class:`~s2s_lab.RNNCell`/``LSTMCell``/``GRUCell`` holding the layer's weights (for step-through demos)."""
+        from . import cells
+
+        cell = getattr(cells, self.kind + "Cell")(self.rnn.input_size, self.rnn.hidden_size)
+        cell.load_state_dict({k.removesuffix("_l0"): v for k, v in self.rnn.state_dict().items()})
+        return cell
+
+    @torch.no_grad()
+    def probabilities(self, h: Tensor) -> Tensor:
+        r"""The read-out's class probabilities :math:`\operatorname{softmax}(W_{out} h + b_{out})` for any ``(..., H)``."""
+        return torch.softmax(self.head(h), dim=-1)  # (..., C)
+
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
