@@ -159,4 +159,53 @@ def train_classifier(
     return history
 
 
-__all__ = ["SequenceClassifier", "History", "accuracy", "train_classifier", "LAYERS", "OPTIMIZERS"]
+def train_kinds(kinds, train: Dataset, val: Dataset, *, hidden_size: int, num_classes: int,
+                keep_bias: float | None = 3.0, seed: int = 0, **train_kwargs) -> dict[str, tuple[SequenceClassifier, History]]:
+    """Train one :class:`SequenceClassifier` per kind on the same data, each from ``torch.manual_seed(seed)``.
+
+    ``keep_bias`` goes to the LSTM and GRU (an RNN has no gate); ``train_kwargs`` to :func:`train_classifier`.
+    Returns ``kind -> (model, history)``.
+    """
+    input_size = train[0][0].shape[-1]
+    out = {}
+    for kind in kinds:
+        torch.manual_seed(seed)
+        model = SequenceClassifier(kind, input_size, hidden_size, num_classes,
+                                   keep_bias=None if kind == "RNN" else keep_bias)
+        out[kind] = model, train_classifier(model, train, val=val, seed=seed, desc=kind, **train_kwargs)
+    return out
+
+
+def accuracy_vs_delay(kinds, delays, *, hidden_size: int, lead: int = 4, num_train: int = 2048, num_val: int = 512,
+                      data_seed: int = 1, **kwargs) -> dict[str, list[float]]:
+    """For every delay, train each kind on :func:`~s2s_lab.memory_tasks.remember_marked` (train and
+    validation sets from ``data_seed`` and ``data_seed + 1``) with :func:`train_kinds`; return
+    ``kind -> [final validation accuracy for each delay]``."""
+    from .memory_tasks import ALPHABET, remember_marked
+
+    out = {kind: [] for kind in kinds}
+    for delay in delays:
+        train = remember_marked(num_train, delay, lead, seed=data_seed)
+        val = remember_marked(num_val, delay, lead, seed=data_seed + 1)
+        for kind, (_, hist) in train_kinds(kinds, train, val, hidden_size=hidden_size,
+                                           num_classes=len(ALPHABET), **kwargs).items():
+            out[kind].append(hist.accuracies[-1])
+    return out
+
+
+def compare_optimizers(make_model, train: Dataset, *, optimizers=("SGD", "RMSprop", "Adam"),
+                       lrs=(1e-3, 1e-2, 1e-1), seed: int = 0, **train_kwargs) -> dict[tuple[str, float], History]:
+    """Train a fresh ``make_model()`` (called after ``torch.manual_seed(seed)``, so every run starts from the
+    same weights) with every optimiser and learning rate. Returns ``(optimizer, lr) -> History``."""
+    runs = {}
+    for name in optimizers:
+        for lr in lrs:
+            torch.manual_seed(seed)
+            runs[name, lr] = train_classifier(make_model(), train, optimizer=name, lr=lr, seed=seed,
+                                              desc=f"{name} lr={lr:g}", **train_kwargs)
+    return runs
+
+
+__all__ = ["SequenceClassifier", "History", "accuracy", "train_classifier", "train_kinds", "accuracy_vs_delay",
+           "compare_optimizers",
+           "LAYERS", "OPTIMIZERS"]

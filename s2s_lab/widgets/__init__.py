@@ -8,3 +8,10 @@ from .stepper import StepThrough
 
 __all__ = ["FigureView", "LiveDemo", "play_controls", "uses_ipympl", "show", "source", "static_figure", "StepThrough", "rnn_equation", "vec",
            "GradientFlowDemo", "gradient_norms_figure"]
+
+# Notebooks 02 (LSTM) and 03 (GRU).
+from .equations import gru_equation, lstm_equation  # noqa: E402
+from .gated import OptimizerDemo, comparison_figure, delay_figure, state_gradient_figure  # noqa: E402
+
+__all__ += ["lstm_equation", "gru_equation", "OptimizerDemo", "comparison_figure", "delay_figure",
+            "state_gradient_figure"]
