@@ -137,8 +137,8 @@ def check_gru_keep(z_value) -> bool:
     except (TypeError, ValueError):
         return verdict(False, f"expected a number, 0 or 1, got {z_value!r}.")
     if z == 1:
-        return verdict(True, "h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1} = h_{t-1} when z_t = 1 (PyTorch's convention; "
-                              "the paper writes the same GRU with the roles of z and 1 - z swapped).")
+        return verdict(True, "h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1} = h_{t-1} when z_t = 1 (as in Cho et al. 2014 "
+                              "and PyTorch; some texts swap the roles of z_t and 1 - z_t).")
     if z == 0:
         return verdict(False, "with z_t = 0, h_t = n_t: the old state is replaced, not kept.")
     return verdict(False, "put z_t = 0 and z_t = 1 into h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}.")

@@ -36,15 +36,15 @@ def encode_marked(text: str, alphabet: str = ALPHABET) -> Tensor:
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"expected a non-empty sequence of letters from {alphabet!r}, got {text!r}.")
     text = text.strip()
+    unknown = sorted({ch for ch in text.lower() if ch not in alphabet})
+    if unknown:
+        raise ValueError(f"expected letters from {alphabet!r} only, got {''.join(unknown)!r} in {text!r}.")
     marks = [k for k, ch in enumerate(text) if ch.isupper()]
     if len(marks) != 1:
         raise ValueError(
             f"expected exactly one upper-case (marked) letter in {text!r}, got {len(marks)}; "
             f"e.g. 'cbAdbca' marks the 'a'."
         )
-    unknown = sorted({ch for ch in text.lower() if ch not in alphabet})
-    if unknown:
-        raise ValueError(f"expected letters from {alphabet!r} only, got {''.join(unknown)!r} in {text!r}.")
     x = torch.zeros(len(text), len(alphabet) + 1)  # (T, V+1)
     for t, ch in enumerate(text.lower()):
         x[t, alphabet.index(ch)] = 1.0

@@ -20,9 +20,13 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from . import cells
+from .gate_variants import GRUPaper, GRUPaperCell
 from .layers import GRU, LSTM, RNN, Trace
 
-LAYERS = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}
+# kind -> (layer, cell with the same parameters); "GRUPaper" is the GRU with the paper's reset gate.
+LAYERS = {"RNN": (RNN, cells.RNNCell), "LSTM": (LSTM, cells.LSTMCell), "GRU": (GRU, cells.GRUCell),
+          "GRUPaper": (GRUPaper, GRUPaperCell)}
 OPTIMIZERS = {"SGD": torch.optim.SGD, "RMSprop": torch.optim.RMSprop, "Adam": torch.optim.Adam}
 
 
@@ -30,7 +34,7 @@ class SequenceClassifier(nn.Module):
     r"""A one-layer recurrent layer followed by a linear read-out of :math:`h_T`.
 
     Args:
-        kind: ``"RNN"``, ``"LSTM"`` or ``"GRU"``.
+        kind: ``"RNN"``, ``"LSTM"``, ``"GRU"`` or ``"GRUPaper"`` (:class:`~s2s_lab.gate_variants.GRUPaper`).
         input_size: :math:`I`; hidden_size: :math:`H`; num_classes: :math:`C`.
         keep_bias: start the gate that keeps the old state mostly open: for an LSTM set
             :math:`b_{if} + b_{hf}` to this value (:math:`f_t \approx \sigma(3) = 0.95` for 3.0; Gers et al.,
@@ -51,7 +55,7 @@ class SequenceClassifier(nn.Module):
         if num_classes < 2:
             raise ValueError(f"expected num_classes >= 2, got {num_classes}.")
         self.kind = kind
-        self.rnn = LAYERS[kind](input_size, hidden_size, batch_first=True)
+        self.rnn = LAYERS[kind][0](input_size, hidden_size, batch_first=True)
         self.head = nn.Linear(hidden_size, num_classes)
         if keep_bias is not None:
             if kind == "RNN":
@@ -72,9 +76,7 @@ class SequenceClassifier(nn.Module):
 
     def cell(self):
         """A :class:`~s2s_lab.RNNCell`/``LSTMCell``/``GRUCell`` holding the layer's weights (for step-through demos)."""
-        from . import cells
-
-        cell = getattr(cells, self.kind + "Cell")(self.rnn.input_size, self.rnn.hidden_size)
+        cell = LAYERS[self.kind][1](self.rnn.input_size, self.rnn.hidden_size)
         cell.load_state_dict({k.removesuffix("_l0"): v for k, v in self.rnn.state_dict().items()})
         return cell
 

@@ -1,12 +1,12 @@
 import pytest
 import torch
 
-from s2s_lab import GRU, LSTM, RNN
+from s2s_lab import GRU, LSTM, RNN, GRUPaper
 from s2s_lab.memory_tasks import input_size, remember_marked
 from s2s_lab.sequence_classifier import SequenceClassifier, accuracy, train_classifier
 
 
-@pytest.mark.parametrize("kind, layer", [("RNN", RNN), ("LSTM", LSTM), ("GRU", GRU)])
+@pytest.mark.parametrize("kind, layer", [("RNN", RNN), ("LSTM", LSTM), ("GRU", GRU), ("GRUPaper", GRUPaper)])
 def test_forward_trace_and_cell(kind, layer):
     model = SequenceClassifier(kind, 5, 6, 4)
     assert isinstance(model.rnn, layer)
@@ -19,7 +19,7 @@ def test_forward_trace_and_cell(kind, layer):
     cell_h = model.cell().trace(x[0])["h"]  # (T, H), the same weights step by step
     torch.testing.assert_close(cell_h, model.rnn(x[0])[0], atol=1e-6, rtol=0)
     torch.testing.assert_close(model.probabilities(cell_h[-1]), torch.softmax(logits[0], -1), atol=1e-6, rtol=0)
-    k = {"RNN": 1, "LSTM": 4, "GRU": 3}[kind]
+    k = {"RNN": 1, "LSTM": 4, "GRU": 3, "GRUPaper": 3}[kind]
     assert model.num_parameters() == k * 6 * (5 + 6 + 2) + 6 * 4 + 4
 
 
@@ -61,3 +61,17 @@ def test_bad_training_arguments():
         train_classifier(model, remember_marked(8, 1), optimizer="LBFGS")
     with pytest.raises(ValueError, match="positive"):
         train_classifier(model, remember_marked(8, 1), lr=0)
+
+
+def test_train_kinds_and_compare_optimizers_are_reproducible():
+    from s2s_lab.sequence_classifier import compare_optimizers, train_kinds
+
+    train, val = remember_marked(64, 1, seed=1), remember_marked(32, 1, seed=2)
+    runs = train_kinds(["RNN", "GRU"], train, val, hidden_size=4, num_classes=4, epochs=2, batch_size=16)
+    again = train_kinds(["GRU"], train, val, hidden_size=4, num_classes=4, epochs=2, batch_size=16)
+    assert set(runs) == {"RNN", "GRU"} and runs["GRU"][1].losses == again["GRU"][1].losses
+    make = lambda: SequenceClassifier("GRU", input_size(), 4, 4)  # noqa: E731
+    opt = compare_optimizers(make, train, optimizers=("SGD", "Adam"), lrs=(1e-2, 1e-1), epochs=1, batch_size=16)
+    assert set(opt) == {("SGD", 1e-2), ("SGD", 1e-1), ("Adam", 1e-2), ("Adam", 1e-1)}
+    assert opt["SGD", 1e-2].losses[0] == opt["Adam", 1e-1].losses[0]  # same start, same first batch
+    assert opt["SGD", 1e-2].losses != opt["Adam", 1e-2].losses
