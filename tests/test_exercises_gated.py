@@ -49,7 +49,7 @@ def gru_swapped(x, h, W_ih, W_hh, b_ih, b_hh):
 def verdict_of(capsys, ok, check, *args):
     assert check(*args) is ok
     out = capsys.readouterr().out
-    assert out.startswith("✅ Correct" if ok else "❌ Not yet"), out
+    assert ("Correct: " if ok else "Not yet: ") in out.splitlines()[0], out
     return out
 
 

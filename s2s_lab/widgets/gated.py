@@ -88,6 +88,7 @@ class OptimizerDemo(LiveDemo):
         ax.grid(True, alpha=0.3)
         ax.legend(loc="upper right")
         self.update()
+        self.view.freeze_layout()
         self.observe(self.lr, lambda change: self.update())
         self.widget = widgets.VBox([self.lr, self.message, self.view.widget])
 
