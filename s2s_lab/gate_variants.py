@@ -64,12 +64,7 @@ class GRUPaperCell(GRUCell):
     ``state_dict`` loads into both; only :math:`n_t` differs.
     """
 
-    def _step_with_parts(self, x, hx):
-        x, hx, batched = self._prepare(x, hx)
-        h, parts = gru_step_paper(self._input_projection(x), hx, self.weight_hh, self.bias_hh)
-        if not batched:
-            h, parts = h[0], {k: v[0] for k, v in parts.items()}
-        return h, parts
+    step = staticmethod(gru_step_paper)
 
 
 class GRUPaper(GRU):

@@ -45,14 +45,18 @@ def _readout_line(readout, labels: str, h) -> str:
     return f"<br>If the sequence ended here, the read-out of h<sub>t</sub> would answer: {parts}"
 
 
+def _step_header(t: int, v: dict) -> str:
+    token = v["token"] + (" (marked)" if v["token"].isupper() else "")
+    return f"<b>Step t = {t}</b>, reading '{token}'"
+
+
 def lstm_equation(readout=None, labels: str = "abcd"):
     r"""``equation(t, values)`` for :class:`~s2s_lab.LSTMCell`: :math:`c_t` and :math:`h_t` with the numbers
     of step t, optionally followed by ``readout(h_t)`` (class probabilities, labelled by ``labels``)."""
 
     def equation(t: int, v: dict) -> str:
-        token = v["token"] + (" (marked)" if v["token"].isupper() else "")
         return (
-            f"<b>Step t = {t}</b>, reading '{token}':"
+            _step_header(t, v) + ":"
             rf"$$c_{{{t}}} = \underbrace{{{vec(v['f'])}}}_{{f_{{{t}}}}} \odot \underbrace{{{vec(v['c_prev'])}}}_{{c_{{{t - 1}}}}}"
             rf" + \underbrace{{{vec(v['i'])}}}_{{i_{{{t}}}}} \odot \underbrace{{{vec(v['g'])}}}_{{g_{{{t}}}}}"
             rf" = {vec(v['c'])}\qquad h_{{{t}}} = \underbrace{{{vec(v['o'])}}}_{{o_{{{t}}}}} \odot \tanh(c_{{{t}}})"
@@ -67,9 +71,8 @@ def gru_equation(readout=None, labels: str = "abcd"):
     h_{t-1}` with the numbers of step t, optionally followed by ``readout(h_t)``."""
 
     def equation(t: int, v: dict) -> str:
-        token = v["token"] + (" (marked)" if v["token"].isupper() else "")
         return (
-            f"<b>Step t = {t}</b>, reading '{token}'; reset gate r<sub>{t}</sub> = "
+            _step_header(t, v) + f"; reset gate r<sub>{t}</sub> = "
             f"({', '.join(f'{x:.2f}' for x in v['r'])}):"
             rf"$$h_{{{t}}} = (1 - \underbrace{{{vec(v['z'])}}}_{{z_{{{t}}}}}) \odot \underbrace{{{vec(v['n'])}}}_{{n_{{{t}}}}}"
             rf" + z_{{{t}}} \odot \underbrace{{{vec(v['h_prev'])}}}_{{h_{{{t - 1}}}}} = {vec(v['h'])}$$"
