@@ -13,3 +13,7 @@ def _seed_and_close_figures():
     torch.manual_seed(0)
     yield
     plt.close("all")
+
+
+# The tests train tiny models: one thread is faster than several, and unaffected by a busy machine.
+torch.set_num_threads(1)

@@ -18,6 +18,7 @@ from typing import Callable
 
 import ipywidgets as widgets
 import matplotlib.patches as mpatches
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 import torch
 
@@ -91,6 +92,7 @@ class StepThrough(LiveDemo):
             self.bars[name] = ax.bar(np.arange(len(values)), values, color="tab:blue")
             ax.set_ylim(*_range(name, self._all(name)))
             ax.axhline(0, color="black", lw=0.5)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # units are numbered 0, 1, ...
             self.bar_axes[name] = ax
         if "x" in self.bars and hasattr(self.encoder, "alphabet"):
             ax = self.bar_axes["x"]
