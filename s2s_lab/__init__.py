@@ -10,3 +10,10 @@ from .utils import seed_everything
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Trace", "seed_everything"]
 __version__ = "0.1.0"
+
+# Encoder-decoder: data, tasks, models, training (issue 4)
+from .data import BOS, EOS, PAD, UNK, Batch, PairDataset, Vocab, collate, make_loader, tokenise
+from .tasks import DATE_FORMATS, Task, make_task
+
+__all__ += ["PAD", "BOS", "EOS", "UNK", "Vocab", "tokenise", "Batch", "collate", "PairDataset", "make_loader",
+            "Task", "make_task", "DATE_FORMATS"]
