@@ -10,3 +10,16 @@ from .utils import seed_everything
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Trace", "seed_everything"]
 __version__ = "0.1.0"
+
+# Attention (issue 5)
+from .attention import (  # noqa: E402
+    AdditiveAttention,
+    LuongAttention,
+    MultiHeadAttention,
+    make_attention,
+    masked_softmax,
+    scaled_dot_product,
+)
+
+__all__ += ["AdditiveAttention", "LuongAttention", "MultiHeadAttention", "make_attention", "masked_softmax",
+            "scaled_dot_product"]  # fmt: skip
