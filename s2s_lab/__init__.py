@@ -22,3 +22,16 @@ __all__ += ["Encoder", "Decoder", "Seq2Seq", "Decoded", "decode_text", "History"
             "exact_match", "token_accuracy", "masked_cross_entropy", "save_checkpoint", "load_checkpoint",
             "PAD", "BOS", "EOS", "UNK", "Vocab", "tokenise", "Batch", "collate", "PairDataset", "make_loader",
             "Task", "make_task", "DATE_FORMATS"]
+
+# Attention (issue 5)
+from .attention import (  # noqa: E402
+    AdditiveAttention,
+    LuongAttention,
+    MultiHeadAttention,
+    make_attention,
+    masked_softmax,
+    scaled_dot_product,
+)
+
+__all__ += ["AdditiveAttention", "LuongAttention", "MultiHeadAttention", "make_attention", "masked_softmax",
+            "scaled_dot_product"]  # fmt: skip
