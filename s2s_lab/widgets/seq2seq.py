@@ -1,0 +1,271 @@
+"""Live demos for the encoder-decoder notebooks (04, 05).
+
+* :class:`LossCurve`: pass it to :func:`s2s_lab.training.fit` as ``callback=``; the loss curve (and the
+  validation exact match) grows while the model trains.
+* :class:`DecodeStepper`: type an input; step through greedy decoding and see, at each output step, the
+  distribution over the next token (and the attention weights, for an attention model).
+* :class:`AttentionExplorer`: type or pick an input, choose an output step and a score function; see the
+  attention weights over the source as bars and the whole alignment matrix as a heatmap.
+
+Each figure is drawn once and updated in place.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+import matplotlib.patches as mpatches
+import numpy as np
+
+from ..data import BOS, PAD
+from ..seq2seq import decode_text
+from .base import FigureView, LiveDemo, play_controls
+
+
+def _show_token(tok: str) -> str:
+    return {" ": "␣", "<eos>": "⟨eos⟩", "<bos>": "⟨bos⟩", "<unk>": "⟨unk⟩", "<pad>": "⟨pad⟩"}.get(tok, tok)
+
+
+class LossCurve(LiveDemo):
+    """The training loss of every step and the validation exact match of every evaluation, live.
+
+    Use: ``curve = LossCurve(); curve`` (display it), then ``fit(..., callback=curve)``. It redraws every
+    ``every`` steps and after each evaluation.
+    """
+
+    description = "live loss curve"
+
+    def __init__(self, every: int = 10, figsize=(7, 2.6), title: str = "training"):
+        super().__init__()
+        self.every = every
+        self.view = FigureView(figsize=figsize)
+        self.ax = self.view.fig.add_subplot(1, 1, 1)
+        (self.loss_line,) = self.ax.plot([], [], color="tab:blue", lw=1, label="training loss")
+        self.ax.set_yscale("log")
+        self.ax.set_xlabel("update step")
+        self.ax.set_ylabel("masked cross-entropy", color="tab:blue")
+        self.ax.set_title(title)
+        self.acc_ax = self.ax.twinx()
+        (self.acc_line,) = self.acc_ax.plot([], [], "o-", color="tab:orange", ms=3, label="val exact match")
+        self.acc_ax.set_ylim(-0.02, 1.02)
+        self.acc_ax.set_ylabel("validation exact match", color="tab:orange")
+        self._evals_drawn = 0
+        self.widget = widgets.VBox([self.message, self.view.widget])
+
+    def __call__(self, history) -> None:
+        new_eval = len(history.evals) != self._evals_drawn
+        if not history.steps or (history.steps[-1] % self.every and not new_eval):
+            return
+        self.loss_line.set_data(history.steps, history.losses)
+        self.ax.set_xlim(0, max(history.steps[-1], 1))
+        lo, hi = min(history.losses), max(history.losses)
+        self.ax.set_ylim(max(lo * 0.8, 1e-4), hi * 1.25)
+        evals = [e for e in history.evals if "exact_match" in e]
+        self.acc_line.set_data([e["step"] for e in evals], [e["exact_match"] for e in evals])
+        self._evals_drawn = len(history.evals)
+        self.view.redraw()
+
+
+class DecodeStepper(LiveDemo):
+    """Greedy decoding of a typed input, one output step at a time.
+
+    The bars are :math:`p(y_t \\mid y_{<t}, x)` over the target vocabulary at step ``t`` (the chosen token
+    in orange); with an attention model a second panel shows :math:`\\alpha_{t\\cdot}` over the source.
+
+    Args:
+        model: a trained model of the collection's interface; src_vocab, tgt_vocab: its vocabularies.
+        text: the first input; max_len: the longest output decoded.
+    """
+
+    description = "decoder step-through"
+
+    def __init__(self, model, src_vocab, tgt_vocab, text: str, max_len: int = 30, figsize=(8, 2.8)):
+        super().__init__()
+        self.model, self.src_vocab, self.tgt_vocab, self.max_len = model, src_vocab, tgt_vocab, max_len
+        self.result = decode_text(model, text, src_vocab, tgt_vocab, max_len)
+        self.has_attention = self.result.attention is not None
+        limit = getattr(model, "max_src_len", None) or 40
+
+        self.text = widgets.Text(value=text, description="input", continuous_update=False)
+        self.play, self.slider = play_controls(len(self.result.tokens), description="output step t")
+        self.sequence_view = widgets.HTML()
+        self.view = FigureView(figsize=figsize)
+        fig = self.view.fig
+        self.shown = [i for i in range(len(tgt_vocab)) if i not in (PAD, BOS)]  # tokens the decoder can write
+        self.prob_ax = fig.add_subplot(1, 2 if self.has_attention else 1, 1)
+        self.prob_bars = self.prob_ax.bar(np.arange(len(self.shown)), np.zeros(len(self.shown)), color="tab:blue")
+        self.prob_ax.set_xticks(np.arange(len(self.shown)),
+                                [_show_token(tgt_vocab.itos[i]) for i in self.shown], fontsize=7)
+        self.prob_ax.set_ylim(0, 1)
+        self.prob_ax.set_ylabel("probability")
+        if self.has_attention:
+            self.attn_ax = fig.add_subplot(1, 2, 2)
+            self.attn_bars = self.attn_ax.bar(np.arange(limit), np.zeros(limit), color="tab:green")
+            self.attn_ax.set_ylim(0, 1)
+            self.attn_ax.set_title(r"attention $\alpha_{t\cdot}$ over the source")
+        self._new_source()
+        self._show_step(1)
+        self.observe(self.slider, lambda change: self._show_step(change["new"]))
+        self.observe(self.text, lambda change: self._new_text(change["new"]))
+        self.widget = widgets.VBox([widgets.HBox([self.text, self.play, self.slider]), self.message,
+                                    self.sequence_view, self.view.widget])
+
+    def _new_source(self) -> None:
+        if self.has_attention:
+            S = len(self.result.source)
+            self.attn_ax.set_xlim(-0.5, S - 0.5)
+            self.attn_ax.set_xticks(np.arange(S), [_show_token(t) for t in self.result.source])
+
+    def _new_text(self, text: str) -> None:
+        try:
+            result = decode_text(self.model, text, self.src_vocab, self.tgt_vocab, self.max_len)
+        except ValueError as err:
+            self.warn(str(err))  # keep showing the last good input
+            return
+        self.warn("")
+        self.result = result
+        self._new_source()
+        n = len(result.tokens)
+        self.slider.value = min(self.slider.value, n)
+        self.slider.max = self.play.max = n
+        self._show_step(self.slider.value)
+
+    def _show_step(self, t: int) -> None:
+        r = self.result
+        t = min(max(int(t), 1), len(r.tokens))
+        p = r.probs[t - 1].numpy()
+        chosen = r.tokens[t - 1]
+        for rect, i in zip(self.prob_bars, self.shown):
+            rect.set_height(float(p[i]))
+            rect.set_color("tab:orange" if i == chosen else "tab:blue")
+        prev = "<bos>" if t == 1 else self.tgt_vocab.itos[r.tokens[t - 2]]
+        word = self.tgt_vocab.itos[chosen]
+        self.prob_ax.set_title(f"step t={t}: reads {_show_token(prev)!r}, writes {_show_token(word)!r} "
+                               f"(p={p[chosen]:.2f})")
+        if self.has_attention:
+            a = r.attention[t - 1].numpy()
+            for j, rect in enumerate(self.attn_bars):
+                rect.set_height(float(a[j]) if j < len(a) else 0.0)
+        written = [_show_token(self.tgt_vocab.itos[i]) for i in r.tokens]
+        parts = [f"<b style='background:#ffd9a0'>{html.escape(w)}</b>" if k == t - 1 else
+                 html.escape(w) if k < t - 1 else f"<span style='color:#bbb'>{html.escape(w)}</span>"
+                 for k, w in enumerate(written)]
+        self.sequence_view.value = (f"<code>{html.escape(''.join(_show_token(s) for s in r.source))}</code>"
+                                    f" &nbsp;→&nbsp; <code>{' '.join(parts)}</code>")
+        self.view.redraw()
+
+
+class AttentionExplorer(LiveDemo):
+    """Attention weights of a trained encoder-decoder: bars for one output step, heatmap for all.
+
+    Args:
+        models: ``{score function name: trained attention model}`` (same vocabularies); the buttons switch.
+        src_vocab, tgt_vocab: the vocabularies; text: the first input; examples: inputs to pick from.
+    """
+
+    description = "attention explorer"
+
+    def __init__(self, models: dict, src_vocab, tgt_vocab, text: str, examples=(), max_len: int = 30,
+                 figsize=(8, 4.4)):
+        super().__init__()
+        if not models:
+            raise ValueError("expected at least one model, got none.")
+        self.models, self.src_vocab, self.tgt_vocab, self.max_len = models, src_vocab, tgt_vocab, max_len
+        self.kind = next(iter(models))
+        self.result = self._decode(self.kind, text)
+        self.limit = max(getattr(m, "max_src_len", None) or 40 for m in models.values())
+
+        self.text = widgets.Text(value=text, description="input", continuous_update=False)
+        self.pick = widgets.Dropdown(options=["(type above)", *examples], value="(type above)",
+                                     description="or pick")
+        self.score = widgets.ToggleButtons(options=list(models), value=self.kind, description="score")
+        self.play, self.slider = play_controls(self.T, description="output step t")
+        self.view = FigureView(figsize=figsize)
+        fig = self.view.fig
+        grid = fig.add_gridspec(2, 1, height_ratios=[1, 1.6])
+        self.bar_ax, self.heat_ax = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
+        self.bars = self.bar_ax.bar(np.arange(self.limit), np.zeros(self.limit), color="tab:green")
+        self.bar_ax.set_ylim(0, 1)
+        self.bar_ax.set_ylabel(r"$\alpha_{tj}$")
+        self.image = self.heat_ax.imshow(self.result.attention.numpy(), vmin=0, vmax=1, cmap="viridis",
+                                         aspect="auto", interpolation="nearest")
+        self.heat_ax.set_xlabel("source position j")
+        self.heat_ax.set_ylabel("output step t")
+        self.marker = self.heat_ax.add_patch(mpatches.Rectangle((-0.5, -0.5), 1, 1, fill=False,
+                                                                edgecolor="red", lw=2))
+        fig.colorbar(self.image, ax=self.heat_ax, fraction=0.03)
+        self._new_result()
+        self._show_step(1)
+        self.observe(self.slider, lambda change: self._show_step(change["new"]))
+        self.observe(self.text, lambda change: self._new_input(change["new"], self.kind))
+        self.observe(self.score, lambda change: self._new_input(self.text.value, change["new"]))
+        self.observe(self.pick, self._picked)
+        self.widget = widgets.VBox([widgets.HBox([self.text, self.pick]), self.score,
+                                    widgets.HBox([self.play, self.slider]), self.message, self.view.widget])
+
+    @property
+    def T(self) -> int:
+        return len(self.result.tokens)
+
+    def _decode(self, kind: str, text: str):
+        result = decode_text(self.models[kind], text, self.src_vocab, self.tgt_vocab, self.max_len)
+        if result.attention is None:
+            raise ValueError(f"the model {kind!r} has no attention; pass attention models only.")
+        return result
+
+    def _picked(self, change) -> None:
+        if change["new"] != "(type above)":
+            self.text.value = change["new"]
+
+    def _new_input(self, text: str, kind: str) -> None:
+        try:
+            result = self._decode(kind, text)
+        except ValueError as err:
+            self.warn(str(err))
+            self.score.value = self.kind  # no-op when unchanged
+            return
+        self.warn("")
+        self.kind, self.result = kind, result
+        self._new_result()
+        self.slider.value = min(self.slider.value, self.T)
+        self.slider.max = self.play.max = self.T
+        self._show_step(self.slider.value)
+
+    def _new_result(self) -> None:
+        r = self.result
+        S, T = len(r.source), self.T
+        src = [_show_token(s) for s in r.source]
+        out = [_show_token(self.tgt_vocab.itos[i]) for i in r.tokens]
+        self.image.set_data(r.attention.numpy())  # (T, S)
+        self.image.set_extent((-0.5, S - 0.5, T - 0.5, -0.5))
+        self.heat_ax.set_xticks(np.arange(S), src)
+        self.heat_ax.set_yticks(np.arange(T), out)
+        self.heat_ax.set_title(f"alignment ({self.kind} score): {''.join(r.source)!r} → {r.output!r}")
+        self.bar_ax.set_xlim(-0.5, S - 0.5)
+        self.bar_ax.set_xticks(np.arange(S), src)
+
+    def _show_step(self, t: int) -> None:
+        t = min(max(int(t), 1), self.T)
+        a = self.result.attention[t - 1].numpy()
+        for j, rect in enumerate(self.bars):
+            rect.set_height(float(a[j]) if j < len(a) else 0.0)
+        word = self.tgt_vocab.itos[self.result.tokens[t - 1]]
+        self.bar_ax.set_title(f"step t={t} writes {_show_token(word)!r}: where it looks "
+                              f"(max at {_show_token(self.result.source[int(a.argmax())])!r}, "
+                              f"weight {a.max():.2f})")
+        self.marker.set_bounds(-0.5, t - 1.5, len(a), 1)
+        self.view.redraw()
+
+
+def alignment_figure(result, tgt_vocab, ax):
+    """Draw one :class:`~s2s_lab.seq2seq.Decoded` alignment matrix on ``ax`` (static pictures)."""
+    src = [_show_token(s) for s in result.source]
+    out = [_show_token(tgt_vocab.itos[i]) for i in result.tokens]
+    ax.imshow(result.attention.numpy(), vmin=0, vmax=1, cmap="viridis", aspect="auto", interpolation="nearest")
+    ax.set_xticks(np.arange(len(src)), src)
+    ax.set_yticks(np.arange(len(out)), out)
+    return ax
+
+
+__all__ = ["LossCurve", "DecodeStepper", "AttentionExplorer", "alignment_figure"]
