@@ -45,13 +45,19 @@ def loaders(task: Task, batch_size: int, seed: int = 0):
             make(task.test, 1000, False) if task.test else None)
 
 
+def date_task(seed: int = 0, recipe: dict | None = None) -> Task:
+    """The date task of :data:`DATE_RECIPE` (the same for the same seed)."""
+    r = recipe or DATE_RECIPE
+    return make_task("dates", r["n_train"], r["n_val"], r["n_test"], seed=seed)
+
+
 def train_dates(attention: str | None = "additive", max_seconds: float = 60, seed: int = 0,
                 progress: bool = False, callback=None, device=None, **changes) -> Trained:
     """Train a date normaliser with :data:`DATE_RECIPE` (override any entry as a keyword argument) until
     the validation exact match reaches ``target`` or ``max_seconds`` pass; evaluate on the test split."""
     r = {**DATE_RECIPE, **changes}
     seed_everything(seed)
-    task = make_task("dates", r["n_train"], r["n_val"], r["n_test"], seed=seed)
+    task = date_task(seed, r)
     train, val, test = loaders(task, r["batch_size"], seed)
     model = Seq2Seq(len(task.src_vocab), len(task.tgt_vocab), r["emb_size"], r["hidden_size"],
                     bidirectional=r["bidirectional"], attention=attention, max_src_len=task.max_src_len)
@@ -105,17 +111,20 @@ def train_reversal(attention: str | None, max_seconds: float, seed: int = 0, pro
         return Trained(model, task, hist, evaluate(model, test))
 
 
-def load_sweep_model(path: str | Path) -> tuple[Seq2Seq, Task]:
-    """A length-sweep model saved by ``bench/make_checkpoints.py``, with its task (regenerated from the seed)."""
+def load_trained(path: str | Path) -> tuple[Seq2Seq, Task]:
+    """A model saved by ``bench/make_checkpoints.py``, in eval mode, with its task regenerated from the
+    saved seed (``"dates"`` or the length-sweep reversal)."""
     model, extra = load_checkpoint(path)
-    return model.eval(), sweep_task(extra["seed"])
+    task = sweep_task(extra["seed"]) if extra["task"] == "reversal" else date_task(extra["seed"])
+    return model.eval(), task
 
 
-def save_sweep_model(path: str | Path, trained: Trained, seed: int) -> None:
+def save_trained(path: str | Path, trained: Trained, seed: int) -> None:
+    """Save a :class:`Trained` with what :func:`load_trained` needs and what it measured."""
     h = trained.history
-    save_checkpoint(path, trained.model.cpu(), seed=seed, steps=len(h.steps), seconds=round(h.seconds, 1),
-                    test_exact_match=trained.test["exact_match"])
+    save_checkpoint(path, trained.model.cpu(), task=trained.task.name, seed=seed, steps=len(h.steps),
+                    seconds=round(h.seconds, 1), test_exact_match=trained.test["exact_match"])
 
 
-__all__ = ["DATE_RECIPE", "SWEEP", "Trained", "loaders", "train_dates", "accuracy_by_length", "sweep_task",
-           "train_reversal", "load_sweep_model", "save_sweep_model"]
+__all__ = ["DATE_RECIPE", "SWEEP", "Trained", "loaders", "date_task", "train_dates", "accuracy_by_length",
+           "sweep_task", "train_reversal", "load_trained", "save_trained"]

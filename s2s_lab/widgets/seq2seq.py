@@ -258,6 +258,59 @@ class AttentionExplorer(LiveDemo):
         self.view.redraw()
 
 
+def encoder_decoder_diagram(source="abc", target="cba", attention: bool = False, figsize=(7.5, 2.6)):
+    """A static picture of the RNN encoder-decoder reading ``source`` and writing ``target``: with
+    ``attention=False`` everything passes through the one context vector c; with ``attention=True``
+    each decoder step draws its own c_t from all encoder states (line width ~ a plausible weight)."""
+    from .base import static_figure
+
+    fig = static_figure(figsize)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.set_axis_off()
+    S, T = len(source), len(target) + 1
+    box = dict(boxstyle="round,pad=0.3", fc="#dbe9f6", ec="tab:blue")
+    dbox = dict(boxstyle="round,pad=0.3", fc="#fde4cf", ec="tab:orange")
+    arrow = dict(arrowstyle="->", color="0.3", lw=1)
+    enc_x = np.arange(S) * 1.2
+    dec_x = enc_x[-1] + 2.6 + np.arange(T) * 1.2
+    for j, x in enumerate(enc_x):
+        ax.annotate(f"$h_{j + 1}$", (x, 0), ha="center", va="center", bbox=box)
+        ax.annotate(f"'{source[j]}'", (x, -1.1), ha="center", va="center")
+        ax.annotate("", (x, -0.25), (x, -0.9), arrowprops=arrow)
+        if j:
+            ax.annotate("", (x - 0.3, 0), (enc_x[j - 1] + 0.3, 0), arrowprops=arrow)
+    reads = ["<bos>", *target]
+    writes = [*target, "<eos>"]
+    for t, x in enumerate(dec_x):
+        ax.annotate(f"$s_{t + 1}$", (x, 0), ha="center", va="center", bbox=dbox)
+        ax.annotate(reads[t].replace("<", "⟨").replace(">", "⟩"), (x, -1.1), ha="center", va="center")
+        ax.annotate(writes[t].replace("<", "⟨").replace(">", "⟩"), (x, 1.1), ha="center", va="center",
+                    fontweight="bold")
+        ax.annotate("", (x, -0.25), (x, -0.9), arrowprops=arrow)
+        ax.annotate("", (x, 0.9), (x, 0.25), arrowprops=arrow)
+        if t:
+            ax.annotate("", (x - 0.3, 0), (dec_x[t - 1] + 0.3, 0), arrowprops=arrow)
+    if attention:  # the context of step t = 2: arcs from every h_j, width ~ weight (reversal: mostly h_{S-1})
+        t = 1
+        u = np.linspace(0, 1, 40)
+        for j, xe in enumerate(enc_x):
+            w = 3.0 if j == S - 1 - t else 0.6
+            ax.plot(xe + (dec_x[t] - 0.2 - xe) * u, 0.25 + 0.7 * np.sin(np.pi * u) * (0.6 + 0.2 * j),
+                    color="tab:green", lw=w, alpha=0.8)
+        ax.annotate(r"$c_2 = \sum_j \alpha_{2j} h_j$", ((enc_x[-1] + dec_x[0]) / 2, 1.3), ha="center",
+                    color="tab:green")
+        ax.set_title("with attention: every step t builds its own context $c_t$ from all $h_j$ (shown: t = 2)")
+    else:
+        ax.annotate("$c$", ((enc_x[-1] + dec_x[0]) / 2, 0), ha="center", va="center",
+                    bbox=dict(boxstyle="circle", fc="#e0f0d9", ec="tab:green"), fontsize=11)
+        ax.annotate("", ((enc_x[-1] + dec_x[0]) / 2 - 0.3, 0), (enc_x[-1] + 0.3, 0), arrowprops=arrow)
+        ax.annotate("", (dec_x[0] - 0.3, 0), ((enc_x[-1] + dec_x[0]) / 2 + 0.3, 0), arrowprops=arrow)
+        ax.set_title("without attention: the whole input must fit into one context vector $c = h_S$")
+    ax.set_xlim(enc_x[0] - 0.7, dec_x[-1] + 0.7)
+    ax.set_ylim(-1.5, 1.6)
+    return fig
+
+
 def alignment_figure(result, tgt_vocab, ax):
     """Draw one :class:`~s2s_lab.seq2seq.Decoded` alignment matrix on ``ax`` (static pictures)."""
     src = [_show_token(s) for s in result.source]
@@ -268,4 +321,4 @@ def alignment_figure(result, tgt_vocab, ax):
     return ax
 
 
-__all__ = ["LossCurve", "DecodeStepper", "AttentionExplorer", "alignment_figure"]
+__all__ = ["LossCurve", "DecodeStepper", "AttentionExplorer", "alignment_figure", "encoder_decoder_diagram"]
