@@ -111,9 +111,15 @@ def train_reversal(attention: str | None, max_seconds: float, seed: int = 0, pro
         return Trained(model, task, hist, evaluate(model, test))
 
 
-def load_trained(path: str | Path) -> tuple[Seq2Seq, Task]:
-    """A model saved by ``bench/make_checkpoints.py``, in eval mode, with its task regenerated from the
-    saved seed (``"dates"`` or the length-sweep reversal)."""
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"  # the checkpoints shipped with the collection
+
+
+def load_trained(name: str | Path) -> tuple[Seq2Seq, Task]:
+    """A model saved by ``bench/make_checkpoints.py`` (a name such as ``"reversal_plain"`` in ``data/``,
+    or a path), in eval mode, with its task regenerated from the saved seed."""
+    path = Path(name)
+    if path.suffix != ".pt":
+        path = DATA_DIR / f"{name}.pt"
     model, extra = load_checkpoint(path)
     task = sweep_task(extra["seed"]) if extra["task"] == "reversal" else date_task(extra["seed"])
     return model.eval(), task
@@ -126,5 +132,5 @@ def save_trained(path: str | Path, trained: Trained, seed: int) -> None:
                     seconds=round(h.seconds, 1), test_exact_match=trained.test["exact_match"])
 
 
-__all__ = ["DATE_RECIPE", "SWEEP", "Trained", "loaders", "date_task", "train_dates", "accuracy_by_length",
+__all__ = ["DATA_DIR", "DATE_RECIPE", "SWEEP", "Trained", "loaders", "date_task", "train_dates", "accuracy_by_length",
            "sweep_task", "train_reversal", "load_trained", "save_trained"]

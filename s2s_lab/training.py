@@ -97,17 +97,20 @@ def token_accuracy(pred: Tensor, target: Tensor, mask: Tensor) -> tuple[int, int
 
 @torch.no_grad()
 def evaluate(model: nn.Module, loader, device=None, max_extra: int = 0) -> dict[str, float]:
-    """Greedy-decode every batch of ``loader``; return ``exact_match``, ``token_accuracy`` and ``loss``
-    (teacher-forced masked cross-entropy), each a plain float."""
+    """Greedy-decode every batch of ``loader``; return plain floats: ``exact_match``, ``token_accuracy``
+    (of the greedy decoding), ``loss`` (teacher-forced masked cross-entropy) and ``teacher_forced_accuracy``
+    (token accuracy when the decoder reads the true previous tokens; its gap to ``token_accuracy`` is the
+    price of feeding the model its own predictions)."""
     device = torch.device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
     model.eval()
-    n_exact = n_seq = right = total = 0
+    n_exact = n_seq = right = total = tf_right = 0
     loss_sum = 0.0
     for batch in loader:
         batch = batch.to(device)
         logits = model(batch.src, batch.src_mask, batch.tgt_in)
         loss_sum += float(masked_cross_entropy(logits, batch.tgt_out, batch.tgt_mask)) * int(batch.tgt_mask.sum())
+        tf_right += token_accuracy(logits.argmax(-1), batch.tgt_out, batch.tgt_mask)[0]
         pred, _ = model.greedy_decode(batch.src, batch.src_mask, batch.tgt_out.shape[1] + max_extra)
         n_exact += int(exact_match(pred, batch.tgt_out, batch.tgt_mask).sum())
         n_seq += batch.src.shape[0]
@@ -116,7 +119,8 @@ def evaluate(model: nn.Module, loader, device=None, max_extra: int = 0) -> dict[
     model.train(was_training)
     if n_seq == 0:
         raise ValueError("expected a loader with at least one batch, got an empty one.")
-    return {"exact_match": n_exact / n_seq, "token_accuracy": right / total, "loss": loss_sum / total}
+    return {"exact_match": n_exact / n_seq, "token_accuracy": right / total, "loss": loss_sum / total,
+            "teacher_forced_accuracy": tf_right / total}
 
 
 @dataclass

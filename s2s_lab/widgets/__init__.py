@@ -11,6 +11,7 @@ __all__ = ["FigureView", "LiveDemo", "play_controls", "uses_ipympl", "show", "so
 
 # Encoder-decoder and attention demos (issue 4)
 from .seq2seq import (AttentionExplorer, DecodeStepper, LossCurve, alignment_figure,  # noqa: E402
-                      encoder_decoder_diagram)
+                      encoder_decoder_diagram, length_curve_figure)
 
-__all__ += ["LossCurve", "DecodeStepper", "AttentionExplorer", "alignment_figure", "encoder_decoder_diagram"]
+__all__ += ["LossCurve", "DecodeStepper", "AttentionExplorer", "alignment_figure", "encoder_decoder_diagram",
+            "length_curve_figure"]

@@ -42,7 +42,6 @@ class LossCurve(LiveDemo):
         self.view = FigureView(figsize=figsize)
         self.ax = self.view.fig.add_subplot(1, 1, 1)
         (self.loss_line,) = self.ax.plot([], [], color="tab:blue", lw=1, label="training loss")
-        self.ax.set_yscale("log")
         self.ax.set_xlabel("update step")
         self.ax.set_ylabel("masked cross-entropy", color="tab:blue")
         self.ax.set_title(title)
@@ -59,8 +58,7 @@ class LossCurve(LiveDemo):
             return
         self.loss_line.set_data(history.steps, history.losses)
         self.ax.set_xlim(0, max(history.steps[-1], 1))
-        lo, hi = min(history.losses), max(history.losses)
-        self.ax.set_ylim(max(lo * 0.8, 1e-4), hi * 1.25)
+        self.ax.set_ylim(0, max(history.losses) * 1.05)
         evals = [e for e in history.evals if "exact_match" in e]
         self.acc_line.set_data([e["step"] for e in evals], [e["exact_match"] for e in evals])
         self._evals_drawn = len(history.evals)
@@ -311,6 +309,24 @@ def encoder_decoder_diagram(source="abc", target="cba", attention: bool = False,
     return fig
 
 
+def length_curve_figure(curves: dict, title: str = "", figsize=(6.5, 2.8)):
+    """Exact match against source length, one line per model: ``curves`` maps a label to
+    ``{length: exact match}`` (from :func:`s2s_lab.experiments.accuracy_by_length`)."""
+    from .base import static_figure
+
+    fig = static_figure(figsize)
+    ax = fig.add_subplot(1, 1, 1)
+    for (label, curve), marker in zip(curves.items(), "osd^v"):
+        ax.plot(list(curve), list(curve.values()), marker=marker, ms=4, label=label)
+    ax.set_xlabel("source length (tokens)")
+    ax.set_ylabel("exact match (held-out)")
+    ax.set_ylim(-0.03, 1.03)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best")
+    ax.set_title(title)
+    return fig
+
+
 def alignment_figure(result, tgt_vocab, ax):
     """Draw one :class:`~s2s_lab.seq2seq.Decoded` alignment matrix on ``ax`` (static pictures)."""
     src = [_show_token(s) for s in result.source]
@@ -321,4 +337,5 @@ def alignment_figure(result, tgt_vocab, ax):
     return ax
 
 
-__all__ = ["LossCurve", "DecodeStepper", "AttentionExplorer", "alignment_figure", "encoder_decoder_diagram"]
+__all__ = ["LossCurve", "DecodeStepper", "AttentionExplorer", "alignment_figure", "encoder_decoder_diagram",
+           "length_curve_figure"]
