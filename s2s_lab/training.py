@@ -198,7 +198,8 @@ def fit(model: nn.Module, train_loader, *, val_loader=None, epochs: int = 10, ma
         if callback is not None:
             callback(hist)
 
-    total = epochs * n_batches if n_batches is not None else None
+    # with a time budget or a target the number of steps is unknown in advance
+    total = epochs * n_batches if n_batches is not None and max_seconds is None and target is None else None
     bar = tqdm(total=total, disable=not progress, desc="training", unit="step")
     model.train()
     with num_threads(threads):
