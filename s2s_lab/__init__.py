@@ -35,3 +35,10 @@ from .attention import (  # noqa: E402
 
 __all__ += ["AdditiveAttention", "LuongAttention", "MultiHeadAttention", "make_attention", "masked_softmax",
             "scaled_dot_product"]  # fmt: skip
+
+# Notebooks 02 (LSTM) and 03 (GRU): the memory task, a classifier to train on it, formula variants.
+from .gate_variants import GRUPaper, GRUPaperCell  # noqa: E402
+from .memory_tasks import remember_marked  # noqa: E402
+from .sequence_classifier import SequenceClassifier, train_classifier  # noqa: E402
+
+__all__ += ["GRUPaper", "GRUPaperCell", "remember_marked", "SequenceClassifier", "train_classifier"]

@@ -281,10 +281,11 @@ class GRUCell(_CellBase):
 
     kind = "GRU"
     num_chunks = 3
+    step = staticmethod(gru_step)  # one time step; a subclass may swap in a variant of the formula
 
     def _step_with_parts(self, x, hx):
         x, hx, batched = self._prepare(x, hx)
-        h, parts = gru_step(self._input_projection(x), hx, self.weight_hh, self.bias_hh)
+        h, parts = self.step(self._input_projection(x), hx, self.weight_hh, self.bias_hh)
         if not batched:
             h, parts = h[0], {k: v[0] for k, v in parts.items()}
         return h, parts

@@ -19,7 +19,7 @@ import math
 import torch
 from torch import Tensor
 
-from .layers import RNN
+from .layers import RNN, Trace
 
 
 def rnn_with_spectral_radius(input_size: int, hidden_size: int, rho: float, nonlinearity: str = "tanh",
@@ -62,3 +62,28 @@ def jacobian_norms(rnn: RNN, x: Tensor) -> Tensor:
     # Row k of each Jacobian is the gradient of h_T[k]; all H rows in one batched backward pass.
     jacobians = torch.autograd.grad(hs[-1], hs, grad_outputs=eye, is_grads_batched=True)  # T x (H, H)
     return torch.stack([torch.linalg.matrix_norm(j[:, 0], ord=2) for j in jacobians]).detach()  # (T,)
+
+
+def state_gradient_norms(loss: Tensor, trace: Trace, name: str = "h") -> Tensor:
+    r"""Return :math:`\lVert \partial L/\partial s_t \rVert_2` for every step :math:`t`, shape ``(T,)``.
+
+    In a vanilla RNN the gradient reaching :math:`h_t` is multiplied by one Jacobian
+    :math:`\operatorname{diag}(\phi'(a_k)) W_{hh}` per later step (see above). An LSTM's cell state adds a
+    path with :math:`\partial c_k/\partial c_{k-1} = \operatorname{diag}(f_k)` (plus terms through the gates),
+    so with the forget gate near 1 the gradient reaching :math:`c_t` survives many steps (Hochreiter &
+    Schmidhuber, 1997; Gers, Schmidhuber & Cummins, 2000).
+
+    Args:
+        loss: a scalar computed from ``trace`` (e.g. the cross-entropy of a read-out of the last output).
+        trace: from ``layer.trace(x)`` with *batched* ``x``; layer 0, forward direction is used.
+        name: the traced state :math:`s`: ``"h"`` (any cell) or ``"c"`` (LSTM). The norm runs over the batch
+            and the hidden units together.
+    """
+    if loss.dim() != 0:
+        raise ValueError(f"expected a scalar loss, got a tensor of shape {tuple(loss.shape)}.")
+    steps = trace.steps[0]
+    if name not in steps[0]:
+        raise ValueError(f"expected a traced state among {sorted(steps[0])}, got {name!r}.")
+    states = [s[name] for s in steps]  # T tensors, each (B, H)
+    grads = torch.autograd.grad(loss, states, retain_graph=True, allow_unused=True)
+    return torch.stack([g.norm() if g is not None else states[0].new_zeros(()) for g in grads]).detach()  # (T,)

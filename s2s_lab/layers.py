@@ -259,6 +259,7 @@ class GRU(_HiddenStateBase):
 
     kind = "GRU"
     num_chunks = 3
+    step = staticmethod(gru_step)  # one time step; a subclass may swap in a variant of the formula
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
@@ -271,7 +272,7 @@ class GRU(_HiddenStateBase):
             h = gi.new_zeros(gi.shape[1], self.hidden_size)
         steps = []
         for gi_t in gi:  # gi_t: (B, 3H)
-            h, parts = gru_step(gi_t, h, w_hh, b_hh)
+            h, parts = self.step(gi_t, h, w_hh, b_hh)
             steps.append(parts)
         return steps, h
 

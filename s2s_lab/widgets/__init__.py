@@ -15,3 +15,10 @@ from .seq2seq import (AttentionExplorer, DecodeStepper, LossCurve, alignment_fig
 
 __all__ += ["LossCurve", "DecodeStepper", "AttentionExplorer", "alignment_figure", "encoder_decoder_diagram",
             "length_curve_figure"]
+
+# Notebooks 02 (LSTM) and 03 (GRU).
+from .equations import gru_equation, lstm_equation  # noqa: E402
+from .gated import OptimizerDemo, comparison_figure, delay_figure, state_gradient_figure  # noqa: E402
+
+__all__ += ["lstm_equation", "gru_equation", "OptimizerDemo", "comparison_figure", "delay_figure",
+            "state_gradient_figure"]

@@ -33,3 +33,50 @@ def rnn_equation(cell):
         )
 
     return equation
+
+
+def _readout_line(readout, labels: str, h) -> str:
+    """'If the sequence ended here, the read-out would answer: a 0.91 · b 0.03 ...' (empty without a read-out)."""
+    if readout is None:
+        return ""
+    p = np.asarray(readout(h)).ravel()
+    best = int(p.argmax())
+    parts = " · ".join((f"<b>{labels[k]} {v:.2f}</b>" if k == best else f"{labels[k]} {v:.2f}") for k, v in enumerate(p))
+    return f"<br>If the sequence ended here, the read-out of h<sub>t</sub> would answer: {parts}"
+
+
+def _step_header(t: int, v: dict) -> str:
+    token = v["token"] + (" (marked)" if v["token"].isupper() else "")
+    return f"<b>Step t = {t}</b>, reading '{token}'"
+
+
+def lstm_equation(readout=None, labels: str = "abcd"):
+    r"""``equation(t, values)`` for :class:`~s2s_lab.LSTMCell`: :math:`c_t` and :math:`h_t` with the numbers
+    of step t, optionally followed by ``readout(h_t)`` (class probabilities, labelled by ``labels``)."""
+
+    def equation(t: int, v: dict) -> str:
+        return (
+            _step_header(t, v) + ":"
+            rf"$$c_{{{t}}} = \underbrace{{{vec(v['f'])}}}_{{f_{{{t}}}}} \odot \underbrace{{{vec(v['c_prev'])}}}_{{c_{{{t - 1}}}}}"
+            rf" + \underbrace{{{vec(v['i'])}}}_{{i_{{{t}}}}} \odot \underbrace{{{vec(v['g'])}}}_{{g_{{{t}}}}}"
+            rf" = {vec(v['c'])}\qquad h_{{{t}}} = \underbrace{{{vec(v['o'])}}}_{{o_{{{t}}}}} \odot \tanh(c_{{{t}}})"
+            rf" = {vec(v['h'])}$$" + _readout_line(readout, labels, v["h"])
+        )
+
+    return equation
+
+
+def gru_equation(readout=None, labels: str = "abcd"):
+    r"""``equation(t, values)`` for :class:`~s2s_lab.GRUCell`: :math:`h_t = (1 - z_t) \odot n_t + z_t \odot
+    h_{t-1}` with the numbers of step t, optionally followed by ``readout(h_t)``."""
+
+    def equation(t: int, v: dict) -> str:
+        return (
+            _step_header(t, v) + f"; reset gate r<sub>{t}</sub> = "
+            f"({', '.join(f'{x:.2f}' for x in v['r'])}):"
+            rf"$$h_{{{t}}} = (1 - \underbrace{{{vec(v['z'])}}}_{{z_{{{t}}}}}) \odot \underbrace{{{vec(v['n'])}}}_{{n_{{{t}}}}}"
+            rf" + z_{{{t}}} \odot \underbrace{{{vec(v['h_prev'])}}}_{{h_{{{t - 1}}}}} = {vec(v['h'])}$$"
+            + _readout_line(readout, labels, v["h"])
+        )
+
+    return equation

@@ -50,6 +50,7 @@ class LossCurve(LiveDemo):
         self.acc_ax.set_ylim(-0.02, 1.02)
         self.acc_ax.set_ylabel("validation exact match", color="tab:orange")
         self._evals_drawn = 0
+        self.view.freeze_layout()
         self.widget = widgets.VBox([self.message, self.view.widget])
 
     def __call__(self, history) -> None:
@@ -104,6 +105,7 @@ class DecodeStepper(LiveDemo):
             self.attn_ax.set_title(r"attention $\alpha_{t\cdot}$ over the source")
         self._new_source()
         self._show_step(1)
+        self.view.freeze_layout()
         self.observe(self.slider, lambda change: self._show_step(change["new"]))
         self.observe(self.text, lambda change: self._new_text(change["new"]))
         self.widget = widgets.VBox([widgets.HBox([self.text, self.play, self.slider]), self.message,

@@ -1,0 +1,91 @@
+import pytest
+import torch
+
+from s2s_lab.exercises_gated import (check_gru_keep, check_gru_step, check_lstm_step, check_memory_gates,
+                                     check_num_parameters, num_recurrent_parameters)
+
+
+def lstm_right(x, h, c, W_ih, W_hh, b_ih, b_hh):
+    i, f, g, o = (x @ W_ih.T + b_ih + h @ W_hh.T + b_hh).chunk(4, dim=1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
+def lstm_no_tanh(x, h, c, W_ih, W_hh, b_ih, b_hh):
+    i, f, g, o = (x @ W_ih.T + b_ih + h @ W_hh.T + b_hh).chunk(4, dim=1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * c, c
+
+
+def lstm_order_ifog(x, h, c, W_ih, W_hh, b_ih, b_hh):
+    i, f, o, g = (x @ W_ih.T + b_ih + h @ W_hh.T + b_hh).chunk(4, dim=1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
+def gru_right(x, h, W_ih, W_hh, b_ih, b_hh):
+    i_r, i_z, i_n = (x @ W_ih.T + b_ih).chunk(3, dim=1)
+    h_r, h_z, h_n = (h @ W_hh.T + b_hh).chunk(3, dim=1)
+    r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
+    return (1 - z) * torch.tanh(i_n + r * h_n) + z * h
+
+
+def gru_paper(x, h, W_ih, W_hh, b_ih, b_hh):
+    H = h.shape[1]
+    i_r, i_z, i_n = (x @ W_ih.T + b_ih).chunk(3, dim=1)
+    h_r, h_z, _ = (h @ W_hh.T + b_hh).chunk(3, dim=1)
+    r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
+    n = torch.tanh(i_n + (r * h) @ W_hh[2 * H:].T + b_hh[2 * H:])
+    return (1 - z) * n + z * h
+
+
+def gru_swapped(x, h, W_ih, W_hh, b_ih, b_hh):
+    i_r, i_z, i_n = (x @ W_ih.T + b_ih).chunk(3, dim=1)
+    h_r, h_z, h_n = (h @ W_hh.T + b_hh).chunk(3, dim=1)
+    r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
+    return z * torch.tanh(i_n + r * h_n) + (1 - z) * h
+
+
+def verdict_of(capsys, ok, check, *args):
+    assert check(*args) is ok
+    out = capsys.readouterr().out
+    assert ("Correct: " if ok else "Not yet: ") in out.splitlines()[0], out
+    return out
+
+
+def test_lstm_step_check(capsys):
+    assert "matches" in verdict_of(capsys, True, check_lstm_step, lstm_right)
+    assert "missing the tanh" in verdict_of(capsys, False, check_lstm_step, lstm_no_tanh)
+    assert "i, f, g, o" in verdict_of(capsys, False, check_lstm_step, lstm_order_ifog)
+    assert "raised RuntimeError" in verdict_of(capsys, False, check_lstm_step, lambda x, h, c, *w: x @ w[1])
+    assert "return 2 tensors" in verdict_of(capsys, False, check_lstm_step, lambda x, h, c, *w: h)
+    assert "shape (3, 4)" in verdict_of(capsys, False, check_lstm_step, lambda x, h, c, *w: (h[0], c))
+    assert "expected a function" in verdict_of(capsys, False, check_lstm_step, 42)
+
+
+def test_gru_step_check(capsys):
+    assert "matches" in verdict_of(capsys, True, check_gru_step, gru_right)
+    assert "paper's GRU" in verdict_of(capsys, False, check_gru_step, gru_paper)
+    assert "swapped" in verdict_of(capsys, False, check_gru_step, gru_swapped)
+    assert "h_t differs" in verdict_of(capsys, False, check_gru_step, lambda x, h, *w: torch.tanh(h))
+    assert "torch.Tensor" in verdict_of(capsys, False, check_gru_step, lambda *a: [1.0])
+
+
+def test_concept_checks(capsys):
+    verdict_of(capsys, True, check_memory_gates, "f", " I ")
+    assert "other way round" in verdict_of(capsys, False, check_memory_gates, "i", "f")
+    assert "output gate" in verdict_of(capsys, False, check_memory_gates, "o", "i")
+    verdict_of(capsys, True, check_gru_keep, 1)
+    verdict_of(capsys, False, check_gru_keep, 0)
+    assert "expected a number" in verdict_of(capsys, False, check_gru_keep, "one")
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_parameter_count_matches_torch(capsys, kind):
+    layer = getattr(torch.nn, kind)(5, 7)
+    right = sum(p.numel() for p in layer.parameters())
+    assert num_recurrent_parameters(kind, 5, 7) == right
+    verdict_of(capsys, True, check_num_parameters, kind, 5, 7, right)
+    no_bias = sum(p.numel() for n, p in layer.named_parameters() if "weight" in n)
+    assert "biases" in verdict_of(capsys, False, check_num_parameters, kind, 5, 7, no_bias)
+    assert "whole number" in verdict_of(capsys, False, check_num_parameters, kind, 5, 7, "lots")
