@@ -197,6 +197,8 @@ def fit(model: nn.Module, train_loader, *, val_loader=None, epochs: int = 10, ma
             best_state = copy.deepcopy(model.state_dict())
         if callback is not None:
             callback(hist)
+        if target is not None and rec.get("exact_match", 0.0) >= target:
+            hist.stopped = "target"
 
     # with a time budget or a target the number of steps is unknown in advance
     total = epochs * n_batches if n_batches is not None and max_seconds is None and target is None else None
@@ -227,20 +229,15 @@ def fit(model: nn.Module, train_loader, *, val_loader=None, epochs: int = 10, ma
                         callback(hist)
                     out_of_time = max_seconds is not None and time.perf_counter() - start >= max_seconds
                     if (eval_every and step % eval_every == 0) or out_of_time:
-                        do_eval()
-                        if target is not None and hist.evals[-1].get("exact_match", 0.0) >= target:
-                            hist.stopped = "target"
+                        do_eval()  # sets hist.stopped = "target" when the target is reached
                         if out_of_time and not hist.stopped:
                             hist.stopped = "max_seconds"
                     if hist.stopped:
                         break
+                if not hist.stopped and not eval_every:
+                    do_eval()
                 if hist.stopped:
                     break
-                if not eval_every:
-                    do_eval()
-                    if target is not None and hist.evals[-1].get("exact_match", 0.0) >= target:
-                        hist.stopped = "target"
-                        break
             if not hist.stopped:
                 hist.stopped = "epochs"
                 if eval_every and (not hist.evals or hist.evals[-1]["step"] != step):
