@@ -11,6 +11,31 @@ from .utils import seed_everything
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Trace", "seed_everything"]
 __version__ = "0.1.0"
 
+# Encoder-decoder: data, tasks, models, training (issue 4)
+from .data import BOS, EOS, PAD, UNK, Batch, PairDataset, Vocab, collate, make_loader, tokenise
+from .tasks import DATE_FORMATS, Task, make_task
+from .seq2seq import Decoded, Decoder, Encoder, Seq2Seq, decode_text
+from .training import (History, evaluate, exact_match, fit, load_checkpoint, masked_cross_entropy,
+                       save_checkpoint, token_accuracy)
+
+__all__ += ["Encoder", "Decoder", "Seq2Seq", "Decoded", "decode_text", "History", "fit", "evaluate",
+            "exact_match", "token_accuracy", "masked_cross_entropy", "save_checkpoint", "load_checkpoint",
+            "PAD", "BOS", "EOS", "UNK", "Vocab", "tokenise", "Batch", "collate", "PairDataset", "make_loader",
+            "Task", "make_task", "DATE_FORMATS"]
+
+# Attention (issue 5)
+from .attention import (  # noqa: E402
+    AdditiveAttention,
+    LuongAttention,
+    MultiHeadAttention,
+    make_attention,
+    masked_softmax,
+    scaled_dot_product,
+)
+
+__all__ += ["AdditiveAttention", "LuongAttention", "MultiHeadAttention", "make_attention", "masked_softmax",
+            "scaled_dot_product"]  # fmt: skip
+
 # Notebooks 02 (LSTM) and 03 (GRU): the memory task, a classifier to train on it, formula variants.
 from .gate_variants import GRUPaper, GRUPaperCell  # noqa: E402
 from .memory_tasks import remember_marked  # noqa: E402

@@ -1,0 +1,443 @@
+r"""Attention written from its formulas: additive, Luong dot/general, scaled dot-product, multi-head.
+
+Every attention mechanism here does the same three things:
+
+1. **score** each key against the query, :math:`e_{j} = \operatorname{score}(q, k_j)`;
+2. turn the scores into weights that sum to one, :math:`\alpha_{j} = \operatorname{softmax}_j(e_{j})`,
+   after removing the keys the query may not look at (padding, or the future) by setting their score to
+   :math:`-\infty`, so their weight is exactly :math:`0`;
+3. return the **context**, the weighted average of the values, :math:`c = \sum_j \alpha_{j} v_j`.
+
+They differ only in the score:
+
+==================  ================================================  ===============================
+kind                score                                             paper
+==================  ================================================  ===============================
+``"additive"``      :math:`v^\top \tanh(W_q q + W_k k)`               Bahdanau, Cho & Bengio (2015)
+``"dot"``           :math:`q^\top k`                                  Luong, Pham & Manning (2015)
+``"general"``       :math:`q^\top W_a k`                              Luong, Pham & Manning (2015)
+``"scaled_dot"``    :math:`q^\top k / \sqrt{d}`                       Vaswani et al. (2017)
+==================  ================================================  ===============================
+
+Two families of interfaces:
+
+- :class:`AdditiveAttention` and :class:`LuongAttention` (and :func:`make_attention`) serve an RNN decoder:
+  one query vector per sequence, ``query (B, D_q)``, ``keys (B, T, D_k)``; their ``mask`` is ``(B, T)``
+  with **True = a real token that may be attended to**.
+- :func:`scaled_dot_product` and :class:`MultiHeadAttention` serve the Transformer: whole sequences of
+  queries at once. :func:`scaled_dot_product` follows ``torch.nn.functional.scaled_dot_product_attention``
+  (boolean mask **True = may attend**); :class:`MultiHeadAttention` follows ``torch.nn.MultiheadAttention``
+  (``key_padding_mask`` and boolean ``attn_mask`` **True = NOT allowed**) — the opposite convention,
+  kept so that either can be swapped for PyTorch's own.
+
+None of this calls PyTorch's attention kernels; the tests compare against them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ._checks import check_float, shape_str
+
+ATTENTION_KINDS = ("additive", "dot", "general", "scaled_dot")
+
+
+# ----------------------------------------------------------------------------------------------
+# The shared core: masked softmax and scaled dot-product attention
+# ----------------------------------------------------------------------------------------------
+def masked_softmax(scores: Tensor, mask: Tensor | None = None) -> Tensor:
+    r"""Softmax over the last dimension that gives masked positions exactly zero weight.
+
+    .. math::
+        \alpha_j = \frac{\exp(e_j)\,[m_j]}{\sum_{j'} \exp(e_{j'})\,[m_{j'}]}
+
+    Args:
+        scores: :math:`e`, any shape ``(..., T_k)``.
+        mask: ``None``; a boolean tensor broadcastable to ``scores``, **True = may attend**; or a float
+            tensor broadcastable to ``scores`` that is *added* to the scores (``-inf`` removes a key).
+
+    Returns:
+        weights of the shape of ``scores``, summing to 1 over the allowed keys. A row in which no key
+        is allowed gets all-zero weights (not NaN), as in PyTorch's scaled_dot_product_attention.
+    """
+    if mask is not None:
+        if mask.dtype == torch.bool:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        else:
+            scores = scores + mask
+    dead = torch.isneginf(scores)  # keys that get zero weight
+    all_dead = dead.all(dim=-1, keepdim=True)  # rows with nothing to attend to
+    if bool(all_dead.any()):
+        # a softmax over only -inf is NaN; give such rows finite scores, then zero them below
+        scores = scores.masked_fill(all_dead, 0.0)
+    weights = torch.softmax(scores, dim=-1)
+    return weights.masked_fill(all_dead, 0.0) if bool(all_dead.any()) else weights
+
+
+def scaled_dot_product(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None = None):
+    r"""Scaled dot-product attention (Vaswani et al., 2017, *Attention Is All You Need*, eq. 1).
+
+    .. math::
+        \operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\left(\frac{Q K^\top}{\sqrt{d}}\right) V
+
+    Args:
+        query: :math:`Q`, shape ``(..., T_q, d)``.
+        key: :math:`K`, shape ``(..., T_k, d)``.
+        value: :math:`V`, shape ``(..., T_k, d_v)``.
+        mask: optional, broadcastable to ``(..., T_q, T_k)``. Boolean: **True = may attend** (as
+            ``torch.nn.functional.scaled_dot_product_attention``); masked keys get exactly zero weight.
+            Float: added to the scores :math:`QK^\top/\sqrt{d}` before the softmax.
+
+    Returns:
+        ``(context, weights)``: context of shape ``(..., T_q, d_v)``, weights of shape ``(..., T_q, T_k)``.
+    """
+    check_float(query, "query")
+    check_float(key, "key", query)
+    check_float(value, "value", query)
+    if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
+        raise ValueError(
+            "expected query (..., T_q, d), key (..., T_k, d) and value (..., T_k, d_v) with at least 2 "
+            f"dimensions each, got {shape_str(query.shape)}, {shape_str(key.shape)} and {shape_str(value.shape)}."
+        )
+    d = query.shape[-1]
+    if key.shape[-1] != d:
+        raise ValueError(
+            f"expected key of shape (..., T_k, d={d}) like the query, got {shape_str(key.shape)}."
+        )
+    if value.shape[-2] != key.shape[-2]:
+        raise ValueError(
+            f"expected value of shape (..., T_k={key.shape[-2]}, d_v) like the key, got {shape_str(value.shape)}."
+        )
+    scores = query @ key.transpose(-2, -1) / math.sqrt(d)  # (..., T_q, T_k)
+    if mask is not None:
+        _check_mask(mask, scores.shape, "mask", "(..., T_q, T_k)")
+    weights = masked_softmax(scores, mask)  # (..., T_q, T_k)
+    return weights @ value, weights  # (..., T_q, d_v), (..., T_q, T_k)
+
+
+def _check_mask(mask: Tensor, target: torch.Size, what: str, layout: str) -> None:
+    if not isinstance(mask, Tensor):
+        raise ValueError(f"{what} must be a torch.Tensor, got {type(mask).__name__}.")
+    if mask.dtype != torch.bool and not mask.is_floating_point():
+        raise ValueError(f"{what} must be boolean (or float, added to the scores), got dtype {mask.dtype}.")
+    try:
+        shape = torch.broadcast_shapes(mask.shape, target)
+    except RuntimeError:
+        shape = None
+    if shape != target:
+        raise ValueError(
+            f"expected {what} broadcastable to {layout} = {shape_str(target)}, got {shape_str(mask.shape)}."
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# Multi-head attention (the Transformer's)
+# ----------------------------------------------------------------------------------------------
+class MultiHeadAttention(nn.Module):
+    r"""Multi-head attention (Vaswani et al., 2017, section 3.2.2), a drop-in for
+    ``torch.nn.MultiheadAttention(embed_dim, num_heads, batch_first=True)``.
+
+    .. math::
+        \begin{aligned}
+        Q_h &= X_q W^Q_h + b^Q_h, \quad K_h = X_k W^K_h + b^K_h, \quad V_h = X_v W^V_h + b^V_h \\
+        \operatorname{head}_h &= \operatorname{softmax}\!\left(\frac{Q_h K_h^\top}{\sqrt{d_h}} + M\right) V_h,
+            \qquad d_h = E / H \\
+        \operatorname{MultiHead}(X_q, X_k, X_v) &= \operatorname{Concat}(\operatorname{head}_1, \dots,
+            \operatorname{head}_H)\, W^O + b^O
+        \end{aligned}
+
+    :math:`M` is :math:`-\infty` where attention is not allowed and :math:`0` elsewhere.
+
+    Args:
+        embed_dim: :math:`E`, the model width (of queries, keys, values and output).
+        num_heads: :math:`H`; must divide ``embed_dim``.
+        bias: if ``False``, no :math:`b^Q, b^K, b^V, b^O`.
+        dropout: dropout probability on the attention weights (training mode only).
+
+    Inputs: ``query, key, value, key_padding_mask=None, attn_mask=None``
+        - **query** :math:`X_q` of shape ``(B, T_q, E)``.
+        - **key** :math:`X_k` of shape ``(B, T_k, E)``; **value** :math:`X_v` of shape ``(B, T_k, E)``.
+        - **key_padding_mask** of shape ``(B, T_k)``, boolean, **True = padding (ignored)**, or float
+          (added to the scores).
+        - **attn_mask** of shape ``(T_q, T_k)`` or ``(B * H, T_q, T_k)``, boolean **True = NOT allowed**,
+          or float (added to the scores).
+
+        Both masks follow ``torch.nn.MultiheadAttention`` and are the *opposite* of
+        :func:`scaled_dot_product`'s boolean mask (True = may attend).
+
+    Outputs: ``(output, weights)``
+        - **output** of shape ``(B, T_q, E)``.
+        - **weights** of shape ``(B, H, T_q, T_k)``: every head's attention weights (PyTorch's
+          ``average_attn_weights=False``).
+
+    Attributes (PyTorch's names, so its ``state_dict`` loads):
+        in_proj_weight: :math:`(W^Q | W^K | W^V)^\top` stacked, shape ``(3E, E)``.
+        in_proj_bias: :math:`(b^Q | b^K | b^V)`, shape ``(3E,)``.
+        out_proj: ``nn.Linear(E, E)`` holding :math:`W^{O\top}` and :math:`b^O`.
+    """
+
+    def __init__(self, embed_dim: int, num_heads: int, bias: bool = True, dropout: float = 0.0):
+        super().__init__()
+        if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads != 0:
+            raise ValueError(
+                f"expected positive embed_dim divisible by num_heads, got embed_dim={embed_dim} and "
+                f"num_heads={num_heads}."
+            )
+        if not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"dropout must be in [0, 1], got {dropout}.")
+        self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
+        self.dropout = float(dropout)
+        self.in_proj_weight = nn.Parameter(torch.empty(3 * embed_dim, embed_dim))
+        if bias:
+            self.in_proj_bias = nn.Parameter(torch.empty(3 * embed_dim))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Xavier-uniform projections and zero biases, as PyTorch initialises them."""
+        nn.init.xavier_uniform_(self.in_proj_weight)
+        if self.in_proj_bias is not None:
+            nn.init.zeros_(self.in_proj_bias)
+            nn.init.zeros_(self.out_proj.bias)
+
+    def extra_repr(self) -> str:
+        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}"
+
+    def _split_heads(self, x: Tensor) -> Tensor:
+        B, T, _ = x.shape
+        return x.view(B, T, self.num_heads, self.head_dim).transpose(1, 2)  # (B, H, T, d_h)
+
+    def _check_inputs(self, query, key, value):
+        E = self.embed_dim
+        for what, x in (("query", query), ("key", key), ("value", value)):
+            check_float(x, what, self.in_proj_weight)
+            if x.dim() != 3 or x.shape[-1] != E:
+                t = "T_q" if what == "query" else "T_k"
+                raise ValueError(f"expected {what} of shape (B, {t}, E={E}), got {shape_str(x.shape)}.")
+        if key.shape[:2] != value.shape[:2] or key.shape[0] != query.shape[0]:
+            raise ValueError(
+                f"expected key and value of shape (B={query.shape[0]}, T_k, E={E}) with the same T_k, "
+                f"got {shape_str(key.shape)} and {shape_str(value.shape)}."
+            )
+
+    def _combined_mask(self, B, T_q, T_k, key_padding_mask, attn_mask):
+        """Merge both torch-style masks into one mask for :func:`masked_softmax`, shape (B, H, T_q, T_k).
+
+        Boolean result: True = may attend (the flip of torch's convention). Float: added to the scores.
+        """
+        H = self.num_heads
+        parts = []
+        if attn_mask is not None:
+            if attn_mask.dim() == 2 and tuple(attn_mask.shape) == (T_q, T_k):
+                _check_mask(attn_mask, attn_mask.shape, "attn_mask", "(T_q, T_k)")
+                attn_mask = attn_mask.view(1, 1, T_q, T_k)
+            elif attn_mask.dim() == 3 and tuple(attn_mask.shape) == (B * H, T_q, T_k):
+                _check_mask(attn_mask, attn_mask.shape, "attn_mask", "(B * H, T_q, T_k)")
+                attn_mask = attn_mask.view(B, H, T_q, T_k)
+            else:
+                raise ValueError(
+                    f"expected attn_mask of shape (T_q, T_k) = ({T_q}, {T_k}) or (B * H, T_q, T_k) = "
+                    f"({B * H}, {T_q}, {T_k}), got {shape_str(attn_mask.shape)}."
+                )
+            parts.append(attn_mask)
+        if key_padding_mask is not None:
+            if tuple(key_padding_mask.shape) != (B, T_k):
+                raise ValueError(
+                    f"expected key_padding_mask of shape (B, T_k) = ({B}, {T_k}), "
+                    f"got {shape_str(key_padding_mask.shape)}."
+                )
+            _check_mask(key_padding_mask, key_padding_mask.shape, "key_padding_mask", "(B, T_k)")
+            parts.append(key_padding_mask.view(B, 1, 1, T_k))
+        if not parts:
+            return None
+        if all(p.dtype == torch.bool for p in parts):
+            blocked = parts[0] if len(parts) == 1 else parts[0] | parts[1]
+            return ~blocked  # True = may attend
+        # at least one float mask: add everything up, booleans as -inf where blocked
+        total = 0.0
+        for p in parts:
+            if p.dtype == torch.bool:
+                p = torch.zeros(p.shape, dtype=self.in_proj_weight.dtype, device=p.device).masked_fill(
+                    p, float("-inf")
+                )
+            total = total + p
+        return total
+
+    def steps(self, query, key, value, key_padding_mask=None, attn_mask=None) -> dict[str, Tensor]:
+        r"""Every intermediate quantity of the formula, for plotting and teaching.
+
+        Returns a dict with ``Q``, ``K``, ``V`` (each ``(B, H, T, d_h)``), ``scores``
+        (:math:`Q_h K_h^\top / \sqrt{d_h}` before masking, ``(B, H, T_q, T_k)``), ``mask`` (``None``, or the
+        combined mask in :func:`masked_softmax`'s convention), ``weights`` (``(B, H, T_q, T_k)``), ``heads``
+        (``(B, H, T_q, d_h)``), ``concat`` (``(B, T_q, E)``) and ``output`` (``(B, T_q, E)``).
+        """
+        self._check_inputs(query, key, value)
+        B, T_q, E = query.shape
+        T_k = key.shape[1]
+        w_q, w_k, w_v = self.in_proj_weight.chunk(3)
+        b_q = b_k = b_v = None
+        if self.in_proj_bias is not None:
+            b_q, b_k, b_v = self.in_proj_bias.chunk(3)
+        Q = self._split_heads(F.linear(query, w_q, b_q))  # (B, H, T_q, d_h)
+        K = self._split_heads(F.linear(key, w_k, b_k))  # (B, H, T_k, d_h)
+        V = self._split_heads(F.linear(value, w_v, b_v))  # (B, H, T_k, d_h)
+        mask = self._combined_mask(B, T_q, T_k, key_padding_mask, attn_mask)
+        scores = Q @ K.transpose(-2, -1) / math.sqrt(self.head_dim)  # (B, H, T_q, T_k)
+        weights = masked_softmax(scores, mask)  # (B, H, T_q, T_k)
+        dropped = F.dropout(weights, self.dropout, self.training) if self.dropout > 0 else weights
+        heads = dropped @ V  # (B, H, T_q, d_h)
+        concat = heads.transpose(1, 2).reshape(B, T_q, E)  # (B, T_q, E)
+        output = self.out_proj(concat)  # (B, T_q, E)
+        return {"Q": Q, "K": K, "V": V, "scores": scores, "mask": mask, "weights": weights,
+                "heads": heads, "concat": concat, "output": output}  # fmt: skip
+
+    def forward(self, query, key, value, key_padding_mask=None, attn_mask=None):
+        s = self.steps(query, key, value, key_padding_mask, attn_mask)
+        return s["output"], s["weights"]  # (B, T_q, E), (B, H, T_q, T_k)
+
+
+# ----------------------------------------------------------------------------------------------
+# Attention for an RNN decoder: one query vector per sequence
+# ----------------------------------------------------------------------------------------------
+class _SingleQueryAttention(nn.Module):
+    """Checks, masking and the weighted sum shared by :class:`AdditiveAttention` and :class:`LuongAttention`."""
+
+    def __init__(self, query_size: int, key_size: int):
+        super().__init__()
+        if query_size <= 0 or key_size <= 0:
+            raise ValueError(f"query_size and key_size must be positive, got {query_size} and {key_size}.")
+        self.query_size, self.key_size = query_size, key_size
+
+    def score(self, query: Tensor, keys: Tensor) -> Tensor:  # (B, D_q), (B, T, D_k) -> (B, T)
+        raise NotImplementedError
+
+    def forward(self, query: Tensor, keys: Tensor, values: Tensor | None = None, mask: Tensor | None = None):
+        name = type(self).__name__
+        check_float(query, f"{name} query")
+        check_float(keys, f"{name} keys", query)
+        if query.dim() != 2 or query.shape[-1] != self.query_size:
+            raise ValueError(
+                f"{name} expected query of shape (B, D_q={self.query_size}), got {shape_str(query.shape)}."
+            )
+        B = query.shape[0]
+        if keys.dim() != 3 or keys.shape[0] != B or keys.shape[-1] != self.key_size:
+            raise ValueError(
+                f"{name} expected keys of shape (B={B}, T, D_k={self.key_size}), got {shape_str(keys.shape)}."
+            )
+        T = keys.shape[1]
+        if values is None:
+            values = keys
+        check_float(values, f"{name} values", query)
+        if values.dim() != 3 or values.shape[:2] != keys.shape[:2]:
+            raise ValueError(
+                f"{name} expected values of shape (B={B}, T={T}, D_v) like the keys, got {shape_str(values.shape)}."
+            )
+        if mask is not None and (mask.dtype != torch.bool or tuple(mask.shape) != (B, T)):
+            raise ValueError(
+                f"{name} expected a boolean mask of shape (B={B}, T={T}) (True = real token), "
+                f"got {mask.dtype} {shape_str(mask.shape)}."
+            )
+        scores = self.score(query, keys)  # (B, T)
+        weights = masked_softmax(scores, mask)  # (B, T)
+        context = (weights.unsqueeze(1) @ values).squeeze(1)  # (B, D_v)
+        return context, weights
+
+
+class AdditiveAttention(_SingleQueryAttention):
+    r"""Additive ("concat") attention (Bahdanau, Cho & Bengio, 2015, *Neural Machine Translation by Jointly
+    Learning to Align and Translate*, appendix A.1.2).
+
+    .. math::
+        e_j = v^\top \tanh(W_q\, q + W_k\, k_j), \qquad
+        \alpha_j = \frac{\exp(e_j)}{\sum_{j'} \exp(e_{j'})}, \qquad c = \sum_j \alpha_j\, v_j
+
+    (the last :math:`v_j` are the *values*, by default the keys themselves).
+
+    Args:
+        query_size: :math:`D_q`, the size of the query (the decoder state :math:`s_{i-1}`).
+        key_size: :math:`D_k`, the size of each key (an encoder output :math:`h_j`).
+        attn_size: :math:`A`, the size of the hidden layer inside the score.
+
+    Inputs: ``query, keys, values=None, mask=None``
+        - **query** of shape ``(B, D_q)``; **keys** of shape ``(B, T, D_k)``;
+        - **values** of shape ``(B, T, D_v)``, defaults to ``keys``;
+        - **mask** of shape ``(B, T)``, boolean, **True = real token (may attend)**.
+
+    Outputs: ``(context, weights)`` of shapes ``(B, D_v)`` and ``(B, T)``; the weights sum to 1 over the
+    unmasked positions and are exactly 0 on the masked ones.
+
+    Attributes: ``W_q`` (``nn.Linear(D_q, A, bias=False)``), ``W_k`` (``nn.Linear(D_k, A, bias=False)``),
+    ``v`` (``nn.Linear(A, 1, bias=False)``).
+    """
+
+    def __init__(self, query_size: int, key_size: int, attn_size: int):
+        super().__init__(query_size, key_size)
+        if attn_size <= 0:
+            raise ValueError(f"attn_size must be positive, got {attn_size}.")
+        self.attn_size = attn_size
+        self.W_q = nn.Linear(query_size, attn_size, bias=False)
+        self.W_k = nn.Linear(key_size, attn_size, bias=False)
+        self.v = nn.Linear(attn_size, 1, bias=False)
+
+    def score(self, query, keys):
+        hidden = torch.tanh(self.W_q(query).unsqueeze(1) + self.W_k(keys))  # (B, T, A)
+        return self.v(hidden).squeeze(-1)  # (B, T)
+
+
+class LuongAttention(_SingleQueryAttention):
+    r"""Multiplicative attention (Luong, Pham & Manning, 2015, *Effective Approaches to Attention-based Neural
+    Machine Translation*, eq. 8), plus the scaled variant of Vaswani et al. (2017).
+
+    .. math::
+        e_j = \begin{cases}
+            q^\top k_j & \text{score="dot"} \ (D_q = D_k) \\
+            q^\top W_a\, k_j & \text{score="general"} \\
+            q^\top k_j / \sqrt{D_k} & \text{score="scaled\_dot"} \ (D_q = D_k)
+        \end{cases}, \qquad
+        \alpha = \operatorname{softmax}(e), \qquad c = \sum_j \alpha_j\, v_j
+
+    Args:
+        query_size: :math:`D_q`; key_size: :math:`D_k`.
+        score: ``"dot"``, ``"general"`` or ``"scaled_dot"``.
+
+    Inputs and outputs: as :class:`AdditiveAttention`.
+
+    Attributes: ``W_a`` (``nn.Linear(D_k, D_q, bias=False)``) for ``score="general"`` only.
+    """
+
+    def __init__(self, query_size: int, key_size: int, score: str = "dot"):
+        super().__init__(query_size, key_size)
+        if score not in ("dot", "general", "scaled_dot"):
+            raise ValueError(f"score must be 'dot', 'general' or 'scaled_dot', got {score!r}.")
+        if score != "general" and query_size != key_size:
+            raise ValueError(
+                f"score={score!r} needs query_size == key_size, got {query_size} and {key_size}; "
+                f"use score='general' for different sizes."
+            )
+        self.score_name = score
+        self.W_a = nn.Linear(key_size, query_size, bias=False) if score == "general" else None
+
+    def extra_repr(self) -> str:
+        return f"{self.query_size}, {self.key_size}, score={self.score_name!r}"
+
+    def score(self, query, keys):
+        if self.W_a is not None:
+            keys = self.W_a(keys)  # (B, T, D_q)
+        scores = (keys @ query.unsqueeze(-1)).squeeze(-1)  # (B, T)
+        return scores / math.sqrt(self.key_size) if self.score_name == "scaled_dot" else scores
+
+
+def make_attention(kind: str, query_size: int, key_size: int, attn_size: int | None = None) -> nn.Module:
+    """Build the single-query attention named ``kind``: ``"additive"``, ``"dot"``, ``"general"`` or
+    ``"scaled_dot"`` (see the module table). ``attn_size`` (additive only) defaults to ``query_size``."""
+    if kind == "additive":
+        return AdditiveAttention(query_size, key_size, attn_size or query_size)
+    if kind in ("dot", "general", "scaled_dot"):
+        return LuongAttention(query_size, key_size, score=kind)
+    raise ValueError(f"expected attention kind in {ATTENTION_KINDS}, got {kind!r}.")
