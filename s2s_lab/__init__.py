@@ -11,7 +11,7 @@ from .utils import seed_everything
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Trace", "seed_everything"]
 __version__ = "0.1.0"
 
-# Attention (issue 5)
+# Attention and Transformer (issue 5)
 from .attention import (  # noqa: E402
     AdditiveAttention,
     LuongAttention,
@@ -20,6 +20,18 @@ from .attention import (  # noqa: E402
     masked_softmax,
     scaled_dot_product,
 )
+from .transformer import (  # noqa: E402
+    LayerNorm,
+    PositionalEncoding,
+    Seq2SeqTransformer,
+    TransformerDecoderLayer,
+    TransformerEncoderLayer,
+    causal_mask,
+    padding_mask,
+    sinusoidal_encoding,
+)
 
 __all__ += ["AdditiveAttention", "LuongAttention", "MultiHeadAttention", "make_attention", "masked_softmax",
-            "scaled_dot_product"]  # fmt: skip
+            "scaled_dot_product", "LayerNorm", "PositionalEncoding", "Seq2SeqTransformer",
+            "TransformerDecoderLayer", "TransformerEncoderLayer", "causal_mask", "padding_mask",
+            "sinusoidal_encoding"]  # fmt: skip
