@@ -11,6 +11,18 @@ from .utils import seed_everything
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Trace", "seed_everything"]
 __version__ = "0.1.0"
 
+# Encoder-decoder: data, tasks, models, training (issue 4)
+from .data import BOS, EOS, PAD, UNK, Batch, PairDataset, Vocab, collate, make_loader, tokenise
+from .tasks import DATE_FORMATS, Task, make_task
+from .seq2seq import Decoded, Decoder, Encoder, Seq2Seq, decode_text
+from .training import (History, evaluate, exact_match, fit, load_checkpoint, masked_cross_entropy,
+                       save_checkpoint, token_accuracy)
+
+__all__ += ["Encoder", "Decoder", "Seq2Seq", "Decoded", "decode_text", "History", "fit", "evaluate",
+            "exact_match", "token_accuracy", "masked_cross_entropy", "save_checkpoint", "load_checkpoint",
+            "PAD", "BOS", "EOS", "UNK", "Vocab", "tokenise", "Batch", "collate", "PairDataset", "make_loader",
+            "Task", "make_task", "DATE_FORMATS"]
+
 # Attention and Transformer (issue 5)
 from .attention import (  # noqa: E402
     AdditiveAttention,

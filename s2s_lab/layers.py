@@ -28,8 +28,9 @@ class Trace:
     ``output`` and ``state`` are what ``forward`` returns. ``steps[k]`` lists, for layer ``k // D``
     and direction ``k % D`` (D = 2 if bidirectional else 1), one dict per time step of the named
     quantities of the cell's equations (each ``(B, H)``, or ``(H,)`` for unbatched input), in the
-    order of the *input* (a reverse direction's list is flipped back). These per-step tensors are the
-    autograd graph's own nodes, so ``torch.autograd.grad(h_T, h_t)`` works on them.
+    order of the *input* (a reverse direction's list is flipped back). For batched input these per-step
+    tensors are the autograd graph's own nodes, so ``torch.autograd.grad(h_T, h_t)`` works on them
+    (for unbatched input they are views taken afterwards: give a batch of one to differentiate).
     """
 
     output: Tensor

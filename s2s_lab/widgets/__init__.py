@@ -1,0 +1,10 @@
+"""Live demos for the notebooks (ipywidgets + matplotlib/ipympl). They depend on the math modules of
+:mod:`s2s_lab`; the math never imports from here."""
+
+from .base import FigureView, LiveDemo, play_controls, show, source, static_figure, uses_ipympl
+from .equations import rnn_equation, vec
+from .gradients import GradientFlowDemo, gradient_norms_figure
+from .stepper import StepThrough
+
+__all__ = ["FigureView", "LiveDemo", "play_controls", "uses_ipympl", "show", "source", "static_figure", "StepThrough", "rnn_equation", "vec",
+           "GradientFlowDemo", "gradient_norms_figure"]

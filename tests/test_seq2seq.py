@@ -1,0 +1,129 @@
+"""The RNN encoder-decoder (s2s_lab.seq2seq): masking, agreement with PyTorch, decoding, bad input."""
+
+import pytest
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from s2s_lab.data import EOS, PAD, Vocab, collate
+from s2s_lab.seq2seq import Encoder, Seq2Seq, decode_text
+
+
+def _batch(seed=0, V=9, B=4, S=6):
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.tensor([S, 2, 5, 1][:B])
+    src = torch.randint(4, V, (B, S), generator=g)
+    mask = torch.arange(S)[None] < lengths[:, None]
+    return src.masked_fill(~mask, PAD), mask, lengths
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_encoder_matches_torch_packed_bidirectional(cell):
+    """Our masked encoder = torch.nn.GRU/LSTM on a packed (unpadded) batch: values and gradients."""
+    torch.manual_seed(0)
+    enc = Encoder(9, 5, 7, cell, bidirectional=True)
+    ref = (torch.nn.GRU if cell == "gru" else torch.nn.LSTM)(5, 7, batch_first=True, bidirectional=True)
+    for suffix, ours in (("_l0", enc.fwd), ("_l0_reverse", enc.bwd)):
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(ref, name + suffix).data.copy_(getattr(ours, name))
+    src, mask, lengths = _batch()
+    out, final = enc(src, mask)
+    x = enc.embedding(src)
+    packed, h_n = ref(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
+    ref_out, _ = pad_packed_sequence(packed, batch_first=True, total_length=src.shape[1])
+    h_n = h_n if cell == "gru" else h_n[0]
+    ours_h = final if cell == "gru" else final[0]
+    torch.testing.assert_close(out, ref_out, atol=1e-5, rtol=0)
+    torch.testing.assert_close(ours_h, torch.cat([h_n[0], h_n[1]], -1), atol=1e-5, rtol=0)
+    g_ours = torch.autograd.grad((out ** 2).sum() + ours_h.sum(), enc.fwd.weight_hh, retain_graph=True)[0]
+    g_ref = torch.autograd.grad((ref_out ** 2).sum() + h_n.sum(), ref.weight_hh_l0)[0]
+    torch.testing.assert_close(g_ours, g_ref, atol=1e-5, rtol=0)
+
+
+def test_padding_does_not_change_a_sequence():
+    torch.manual_seed(0)
+    enc = Encoder(9, 5, 7, "gru", bidirectional=True)
+    src, mask, _ = _batch()
+    out, final = enc(src, mask)
+    alone_out, alone_final = enc(src[1:2, :2], mask[1:2, :2])
+    torch.testing.assert_close(final[1:2], alone_final)
+    torch.testing.assert_close(out[1:2, :2], alone_out)
+    assert out[1, 2:].abs().max() == 0  # zero at padding
+
+
+def _model(attention=None, cell="gru"):
+    torch.manual_seed(0)
+    return Seq2Seq(9, 8, emb_size=6, hidden_size=5, cell=cell, bidirectional=True, attention=attention,
+                   max_src_len=6)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_forward_shapes_and_free_running_equals_greedy(cell):
+    m = _model(cell=cell).eval()
+    src, mask, _ = _batch()
+    tgt_in = torch.full((4, 5), 1)
+    logits = m(src, mask, tgt_in)
+    assert logits.shape == (4, 5, 8)
+    tokens, extras = m.greedy_decode(src, mask, max_len=5)
+    free = m(src, mask, tgt_in, teacher_forcing=0.0)  # always feeds its own argmax
+    n = tokens.shape[1]
+    first_eos = min([row.tolist().index(EOS) for row in tokens if EOS in row.tolist()] + [n - 1])
+    torch.testing.assert_close(free[:, : first_eos + 1].softmax(-1), extras["probs"][:, : first_eos + 1])
+    assert "attention" not in extras
+
+
+def test_teacher_forcing_ratio_mixes():
+    m = _model()
+    src, mask, _ = _batch()
+    tgt_in = torch.randint(4, 8, (4, 6), generator=torch.Generator().manual_seed(1))
+    tgt_in[:, 0] = 1
+    full, none = m(src, mask, tgt_in, 1.0), m(src, mask, tgt_in, 0.0)
+    assert not torch.allclose(full, none)
+    torch.testing.assert_close(full[:, 0], none[:, 0])  # step 0 always reads <bos>
+    with pytest.raises(ValueError, match="teacher_forcing in"):
+        m(src, mask, tgt_in, 1.5)
+
+
+def test_greedy_decode_pads_after_eos():
+    m = _model()
+    with torch.no_grad():
+        m.decoder.out.bias.fill_(-10.0)
+        m.decoder.out.bias[EOS] = 10.0  # always says <eos>
+    src, mask, _ = _batch()
+    tokens, extras = m.greedy_decode(src, mask, max_len=7)
+    assert tokens.tolist() == [[EOS]] * 4 and extras["probs"].shape == (4, 1, 8)
+
+
+def test_bad_source_input():
+    m = _model()
+    src, mask, _ = _batch()
+    with pytest.raises(ValueError, match="long tensor of shape"):
+        m(src.float(), mask, src)
+    with pytest.raises(ValueError, match="bool tensor of shape"):
+        m(src, mask[:, :2], src)
+    with pytest.raises(ValueError, match="at least one real token"):
+        m(src, mask & False, src)
+    with pytest.raises(ValueError, match=r"ids in \[0, 8\]"):
+        m(src + 100, mask, src)
+    with pytest.raises(ValueError, match="tgt_in of shape"):
+        m(src, mask, src[:2])
+    with pytest.raises(ValueError, match="'gru' or 'lstm'"):
+        Seq2Seq(9, 8, cell="rnn")
+
+
+def test_decode_text_messages():
+    v = Vocab("abcde")
+    m = Seq2Seq(len(v), len(v), 6, 5, max_src_len=6)
+    out = decode_text(m, "abc", v, v, max_len=4)
+    assert out.source == ["a", "b", "c"] and out.probs.shape[1] == len(v) and out.attention is None
+    with pytest.raises(ValueError, match="empty"):
+        decode_text(m, "  ", v, v)
+    with pytest.raises(ValueError, match="never seen 'z', 'X'"):
+        decode_text(m, "azX", v, v)
+    with pytest.raises(ValueError, match="7 chars but this model supports at most 6"):
+        decode_text(m, "abcdeab", v, v)
+
+
+def test_batch_from_collate_runs():
+    b = collate([([4, 5], [6]), ([7], [5, 6, 7])])
+    logits = _model()(b.src, b.src_mask, b.tgt_in)
+    assert logits.shape == (2, 4, 8)
