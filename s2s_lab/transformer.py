@@ -33,6 +33,9 @@ from torch import Tensor, nn
 
 from ._checks import check_float, shape_str
 from .attention import MultiHeadAttention
+from .data import BOS, EOS, PAD
+from .seq2seq import check_src
+from .training import register_model
 
 
 # ----------------------------------------------------------------------------------------------
@@ -319,6 +322,7 @@ class TransformerDecoderLayer(_LayerBase):
 # ----------------------------------------------------------------------------------------------
 # The encoder-decoder model
 # ----------------------------------------------------------------------------------------------
+@register_model
 class Seq2SeqTransformer(nn.Module):
     r"""A small encoder-decoder Transformer for sequence-to-sequence tasks (Vaswani et al., 2017, figure 1).
 
@@ -339,7 +343,8 @@ class Seq2SeqTransformer(nn.Module):
         src_vocab_size, tgt_vocab_size: vocabulary sizes :math:`V_{src}, V`.
         d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout, activation,
         norm_first: as :class:`TransformerEncoderLayer`; the layer counts are :math:`N`.
-        max_len: the longest source or target the positional encoding covers.
+        max_len: the longest source or target the positional encoding covers (also ``max_src_len``, the
+            longest input :func:`s2s_lab.seq2seq.decode_text` accepts).
         pad_id, bos_id, eos_id: special token ids (the collection's :mod:`s2s_lab.data`: 0, 1, 2).
 
     Inputs of :meth:`forward`: ``src, src_mask, tgt_in, teacher_forcing=1.0``
@@ -350,22 +355,28 @@ class Seq2SeqTransformer(nn.Module):
     Outputs of :meth:`forward`: **logits** ``(B, T, V)``.
 
     :meth:`greedy_decode` ``(src, src_mask, max_len) -> (tokens (B, <= max_len) long, extras)``: tokens
-    after ``<bos>``, ``<pad>`` after each ``<eos>``; ``extras["attention"]`` is the last decoder layer's
-    cross-attention averaged over heads, ``(B, T_out, S)``; ``extras["cross_attention"]`` and
-    ``extras["self_attention"]`` hold every layer's per-head weights.
+    after ``<bos>``, ``<pad>`` after each ``<eos>`` (at most the model's ``max_len``); ``extras["probs"]``
+    ``(B, T', V)``: the output distributions; ``extras["attention"]`` ``(B, T', S)``: the last decoder
+    layer's cross-attention averaged over heads; ``extras["cross_attention"]`` and
+    ``extras["self_attention"]``: every layer's per-head weights ``(B, nhead, T', S)`` and ``(B, nhead, T', T')``.
     """
 
     def __init__(self, src_vocab_size: int, tgt_vocab_size: int, d_model: int = 64, nhead: int = 4,
                  num_encoder_layers: int = 2, num_decoder_layers: int = 2, dim_feedforward: int = 128,
                  dropout: float = 0.1, max_len: int = 128, activation: str = "relu", norm_first: bool = False,
-                 pad_id: int = 0, bos_id: int = 1, eos_id: int = 2):  # fmt: skip
+                 pad_id: int = PAD, bos_id: int = BOS, eos_id: int = EOS):  # fmt: skip
         super().__init__()
+        self.config = dict(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size, d_model=d_model,
+                           nhead=nhead, num_encoder_layers=num_encoder_layers,
+                           num_decoder_layers=num_decoder_layers, dim_feedforward=dim_feedforward,
+                           dropout=dropout, max_len=max_len, activation=activation, norm_first=norm_first,
+                           pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)  # fmt: skip
         if min(src_vocab_size, tgt_vocab_size, num_encoder_layers, num_decoder_layers) <= 0:
             raise ValueError(
                 "expected positive vocabulary sizes and layer counts, got "
                 f"{src_vocab_size}, {tgt_vocab_size}, {num_encoder_layers}, {num_decoder_layers}."
             )
-        self.d_model, self.max_len, self.norm_first = d_model, max_len, norm_first
+        self.d_model, self.max_len, self.max_src_len, self.norm_first = d_model, max_len, max_len, norm_first
         self.pad_id, self.bos_id, self.eos_id = pad_id, bos_id, eos_id
         self.src_embed = nn.Embedding(src_vocab_size, d_model, padding_idx=pad_id)
         self.tgt_embed = nn.Embedding(tgt_vocab_size, d_model, padding_idx=pad_id)
@@ -389,28 +400,23 @@ class Seq2SeqTransformer(nn.Module):
             self.tgt_embed.weight[self.pad_id].zero_()
 
     # -- checks --------------------------------------------------------------------------------
-    def _check_tokens(self, ids: Tensor, what: str, vocab_size: int) -> None:
-        if not isinstance(ids, Tensor) or ids.dtype != torch.long or ids.dim() != 2:
-            got = shape_str(ids.shape) + f" {ids.dtype}" if isinstance(ids, Tensor) else type(ids).__name__
-            raise ValueError(f"expected {what} token ids of shape (B, T) and dtype torch.long, got {got}.")
-        if ids.shape[1] == 0:
-            raise ValueError(f"{what} is empty (length 0); give at least one token.")
+    def _check_length(self, ids: Tensor, what: str) -> None:
         if ids.shape[1] > self.max_len:
             raise ValueError(
                 f"{what} has {ids.shape[1]} tokens but this model handles at most max_len={self.max_len}; "
                 f"use a shorter sequence or build the model with a larger max_len."
             )
-        if ids.numel() and (ids.min() < 0 or ids.max() >= vocab_size):
-            raise ValueError(f"expected {what} token ids in [0, {vocab_size - 1}], got ids up to {int(ids.max())}.")
 
-    def _check_src(self, src: Tensor, src_mask: Tensor) -> None:
-        self._check_tokens(src, "src", self.src_embed.num_embeddings)
-        if not isinstance(src_mask, Tensor) or src_mask.dtype != torch.bool or src_mask.shape != src.shape:
-            got = f"{src_mask.dtype} {shape_str(src_mask.shape)}" if isinstance(src_mask, Tensor) else type(src_mask).__name__
-            raise ValueError(f"expected src_mask of shape {shape_str(src.shape)} and dtype torch.bool "
-                             f"(True = real token), got {got}.")  # fmt: skip
-        if not bool(src_mask.any(1).all()):
-            raise ValueError("every source needs at least one real token, but src_mask has an all-False row.")
+    def _check_tgt(self, tgt_in: Tensor) -> None:
+        V = self.tgt_embed.num_embeddings
+        if not isinstance(tgt_in, Tensor) or tgt_in.dtype != torch.long or tgt_in.dim() != 2 or tgt_in.shape[1] == 0:
+            got = f"{tgt_in.dtype} tensor of shape {shape_str(tgt_in.shape)}" if isinstance(tgt_in, Tensor) \
+                else type(tgt_in).__name__
+            raise ValueError(f"expected tgt_in as token ids: a long tensor of shape (B, T) with T >= 1, got {got}.")
+        if tgt_in.min() < 0 or tgt_in.max() >= V:
+            raise ValueError(f"expected target token ids in [0, {V - 1}], got ids from "
+                             f"{int(tgt_in.min())} to {int(tgt_in.max())}.")  # fmt: skip
+        self._check_length(tgt_in, "tgt_in")
 
     # -- the model -----------------------------------------------------------------------------
     def embed(self, ids: Tensor, table: nn.Embedding) -> Tensor:
@@ -419,7 +425,8 @@ class Seq2SeqTransformer(nn.Module):
 
     def encode(self, src: Tensor, src_mask: Tensor, return_weights: bool = False):
         """The memory ``(B, S, d_model)``; with ``return_weights``, also every layer's ``(B, nhead, S, S)``."""
-        self._check_src(src, src_mask)
+        check_src(src, src_mask, self.src_embed.num_embeddings)
+        self._check_length(src, "src")
         x, weights = self.embed(src, self.src_embed), []
         for layer in self.encoder_layers:
             x, w = layer.forward_with_weights(x, src_key_padding_mask=~src_mask)
@@ -430,7 +437,7 @@ class Seq2SeqTransformer(nn.Module):
     def decode(self, tgt_in: Tensor, memory: Tensor, src_mask: Tensor, return_weights: bool = False):
         """Logits ``(B, T, V)`` for every position of ``tgt_in`` at once (causal mask); with ``return_weights``,
         also lists of every layer's self- ``(B, nhead, T, T)`` and cross-attention ``(B, nhead, T, S)``."""
-        self._check_tokens(tgt_in, "tgt_in", self.tgt_embed.num_embeddings)
+        self._check_tgt(tgt_in)
         mask = causal_mask(tgt_in.shape[1], tgt_in.device)  # (T, T)
         x, w_self, w_cross = self.embed(tgt_in, self.tgt_embed), [], []
         for layer in self.decoder_layers:
@@ -441,25 +448,28 @@ class Seq2SeqTransformer(nn.Module):
         return (logits, w_self, w_cross) if return_weights else logits
 
     def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor, teacher_forcing: float = 1.0) -> Tensor:
-        if tgt_in.shape[0] != src.shape[0]:
+        if isinstance(tgt_in, Tensor) and tgt_in.shape[0] != src.shape[0]:
             raise ValueError(f"expected tgt_in with batch size B={src.shape[0]} like src, got {shape_str(tgt_in.shape)}.")
         return self.decode(tgt_in, self.encode(src, src_mask), src_mask)  # (B, T, V)
 
     @torch.no_grad()
     def greedy_decode(self, src: Tensor, src_mask: Tensor, max_len: int):
         r"""Generate one token at a time, :math:`\hat y_t = \arg\max_y p(y \mid \hat y_{<t}, x)`, feeding each
-        back in, until every sequence has written ``<eos>`` or ``max_len`` tokens are out.
+        back in, until every sequence has written ``<eos>`` or ``max_len`` tokens are out (at most the model's
+        own ``max_len``, which its positional encoding covers).
 
         Returns ``(tokens (B, <= max_len) long, extras)`` (see the class docstring).
         """
-        if not 1 <= max_len < self.max_len:
-            raise ValueError(f"expected 1 <= max_len < {self.max_len} (the model's max_len), got {max_len}.")
+        if max_len < 1:
+            raise ValueError(f"expected max_len >= 1, got {max_len}.")
         memory = self.encode(src, src_mask)  # (B, S, d)
         B = src.shape[0]
         ys = torch.full((B, 1), self.bos_id, dtype=torch.long, device=src.device)  # (B, 1)
         done = torch.zeros(B, dtype=torch.bool, device=src.device)
-        for _ in range(max_len):
+        probs = []
+        for _ in range(min(max_len, self.max_len)):
             logits, w_self, w_cross = self.decode(ys, memory, src_mask, return_weights=True)
+            probs.append(logits[:, -1].softmax(-1))  # (B, V)
             nxt = logits[:, -1].argmax(-1)  # (B,)
             nxt = nxt.masked_fill(done, self.pad_id)
             ys = torch.cat([ys, nxt[:, None]], dim=1)  # (B, t + 1)
@@ -467,5 +477,6 @@ class Seq2SeqTransformer(nn.Module):
             if bool(done.all()):
                 break
         # the weights of the last step cover every generated position (the causal mask hides nothing of it)
-        extras = {"attention": w_cross[-1].mean(1), "cross_attention": w_cross, "self_attention": w_self}
+        extras = {"probs": torch.stack(probs, 1), "attention": w_cross[-1].mean(1), "cross_attention": w_cross,
+                  "self_attention": w_self}  # fmt: skip
         return ys[:, 1:], extras

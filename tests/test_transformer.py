@@ -261,42 +261,49 @@ def one_thread():
     torch.set_num_threads(old)
 
 
-def test_model_learns_to_copy_quickly(one_thread):
-    """120 Adam steps on a toy copy task: the model must learn, not merely run."""
-    torch.manual_seed(0)
-    model = Seq2SeqTransformer(8, 8, d_model=32, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
-                               dim_feedforward=64, dropout=0.0, max_len=12)  # fmt: skip
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    g = torch.Generator().manual_seed(0)
-    for _ in range(120):
-        src = torch.randint(4, 8, (32, 5), generator=g)
-        tgt_in = torch.cat([torch.ones(32, 1, dtype=torch.long), src], 1)
-        tgt_out = torch.cat([src, torch.full((32, 1), 2)], 1)
-        loss = nn.functional.cross_entropy(model(src, src != 0, tgt_in).flatten(0, 1), tgt_out.flatten())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.eval()
-    src = torch.randint(4, 8, (64, 5), generator=g)
-    tokens, _ = model.greedy_decode(src, src != 0, max_len=7)
-    assert (tokens[:, :5] == src).all(1).float().mean() > 0.9
-    assert (tokens[:, 5] == 2).float().mean() > 0.9
-
-
 def test_model_errors():
     model = _model()
     src, src_mask, tgt_in = _batch()
-    with pytest.raises(ValueError, match="src token ids of shape"):
+    with pytest.raises(ValueError, match=r"expected src as token ids: a long tensor of shape \(B, S\)"):
         model(src.float(), src_mask, tgt_in)
-    with pytest.raises(ValueError, match=r"src_mask of shape \(2, 5\) and dtype torch.bool"):
+    with pytest.raises(ValueError, match=r"expected src_mask as a bool tensor of shape \(2, 5\)"):
         model(src, src_mask.long(), tgt_in)
-    with pytest.raises(ValueError, match="all-False row"):
+    with pytest.raises(ValueError, match="at least one real token"):
         model(src, torch.zeros_like(src_mask), tgt_in)
     with pytest.raises(ValueError, match="25 tokens .* max_len=20"):
         model(torch.full((1, 25), 4), torch.ones(1, 25, dtype=torch.bool), tgt_in[:1])
-    with pytest.raises(ValueError, match=r"token ids in \[0, 10\], got ids up to 16"):
+    with pytest.raises(ValueError, match=r"source token ids in \[0, 10\], got ids from 6 to 16"):
         model(src + 6, src_mask, tgt_in)
-    with pytest.raises(ValueError, match="src is empty"):
+    with pytest.raises(ValueError, match=r"target token ids in \[0, 8\], got ids from 0 to 16"):
+        model(src, src_mask, tgt_in + tgt_in)
+    with pytest.raises(ValueError, match="at least one real token"):
         model(src[:, :0], src_mask[:, :0], tgt_in)
-    with pytest.raises(ValueError, match="max_len"):
-        model.greedy_decode(src, src_mask, max_len=50)
+    with pytest.raises(ValueError, match=r"expected tgt_in as token ids.*got torch.int64 tensor of shape \(2, 0\)"):
+        model(src, src_mask, tgt_in[:, :0])
+    with pytest.raises(ValueError, match="max_len >= 1"):
+        model.greedy_decode(src, src_mask, max_len=0)
+    assert model.greedy_decode(src, src_mask, max_len=50)[0].shape[1] <= 20  # capped at the model's max_len
+
+
+def test_trains_with_the_training_engine_and_checkpoints(one_thread, tmp_path):
+    """The same fit/evaluate/checkpoint code as the RNN models, on the reversal task: it must learn."""
+    from s2s_lab import PairDataset, make_loader, make_task, seed_everything
+    from s2s_lab.seq2seq import decode_text
+    from s2s_lab.training import evaluate, fit, load_checkpoint, save_checkpoint
+
+    seed_everything(0)
+    t = make_task("reversal", 250, 50, 0, seed=0, min_len=3, max_len=3, alphabet="abcdefg")
+    train = make_loader(PairDataset(t.train, t.src_vocab, t.tgt_vocab), 32, shuffle=True, seed=0)
+    val = make_loader(PairDataset(t.val, t.src_vocab, t.tgt_vocab), 50)
+    model = Seq2SeqTransformer(len(t.src_vocab), len(t.tgt_vocab), d_model=32, nhead=2, num_encoder_layers=1,
+                               num_decoder_layers=1, dim_feedforward=64, dropout=0.0, max_len=8)  # fmt: skip
+    before = evaluate(model, val)["exact_match"]
+    hist = fit(model, train, val_loader=val, epochs=40, lr=5e-3, target=0.95, device="cpu")
+    assert before < 0.1 and hist.best["exact_match"] >= 0.95
+    assert decode_text(model, "abc", t.src_vocab, t.tgt_vocab).output == "cba"
+    save_checkpoint(tmp_path / "tf.pt", model)
+    rebuilt, _ = load_checkpoint(tmp_path / "tf.pt")
+    assert isinstance(rebuilt, Seq2SeqTransformer) and rebuilt.config == model.config
+    assert evaluate(rebuilt, val) == evaluate(model, val)
+    with pytest.raises(ValueError, match="has 9 tokens .* max_len=8|at most 8"):
+        decode_text(model, "abcdefgab", t.src_vocab, t.tgt_vocab)
