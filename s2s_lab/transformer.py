@@ -434,6 +434,26 @@ class Seq2SeqTransformer(nn.Module):
         x = self.encoder_norm(x)  # (B, S, d)
         return (x, weights) if return_weights else x
 
+    def self_attention_steps(self, src: Tensor, src_mask: Tensor, layer: int = 0, causal: bool = False) -> dict:
+        """Every quantity of encoder layer ``layer``'s self-attention (see :meth:`MultiHeadAttention.steps`):
+        ``Q``, ``K``, ``V``, ``scores``, ``mask``, ``weights``, ``heads``, ... for ``src (B, S)``.
+
+        The layer's input is the output of the layers below it (LayerNorm'd first when ``norm_first``).
+        ``causal=True`` adds :func:`causal_mask`, as a decoder's self-attention would (the trained encoder
+        does not use it; this shows what the mask does).
+        """
+        check_src(src, src_mask, self.src_embed.num_embeddings)
+        self._check_length(src, "src")
+        if not 0 <= layer < len(self.encoder_layers):
+            raise ValueError(f"expected an encoder layer in 0..{len(self.encoder_layers) - 1}, got {layer}.")
+        x = self.embed(src, self.src_embed)  # (B, S, d)
+        for below in self.encoder_layers[:layer]:
+            x = below(x, src_key_padding_mask=~src_mask)
+        lay = self.encoder_layers[layer]
+        a = lay.norm1(x) if lay.norm_first else x
+        mask = causal_mask(src.shape[1], src.device) if causal else None
+        return lay.self_attn.steps(a, a, a, key_padding_mask=~src_mask, attn_mask=mask)
+
     def decode(self, tgt_in: Tensor, memory: Tensor, src_mask: Tensor, return_weights: bool = False):
         """Logits ``(B, T, V)`` for every position of ``tgt_in`` at once (causal mask); with ``return_weights``,
         also lists of every layer's self- ``(B, nhead, T, T)`` and cross-attention ``(B, nhead, T, S)``."""

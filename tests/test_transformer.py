@@ -307,3 +307,18 @@ def test_trains_with_the_training_engine_and_checkpoints(one_thread, tmp_path):
     assert evaluate(rebuilt, val) == evaluate(model, val)
     with pytest.raises(ValueError, match="has 9 tokens .* max_len=8|at most 8"):
         decode_text(model, "abcdefgab", t.src_vocab, t.tgt_vocab)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_self_attention_steps_are_the_encoders(norm_first):
+    model = _model(norm_first)
+    src, src_mask, _ = _batch()
+    _, weights = model.encode(src, src_mask, return_weights=True)
+    for layer in range(2):
+        s = model.self_attention_steps(src, src_mask, layer)
+        torch.testing.assert_close(s["weights"], weights[layer])
+        assert s["Q"].shape == (2, 2, 5, 8)
+    s = model.self_attention_steps(src, src_mask, 1, causal=True)
+    assert torch.all(s["weights"][..., causal_mask(5)] == 0)
+    with pytest.raises(ValueError, match=r"encoder layer in 0..1, got 2"):
+        model.self_attention_steps(src, src_mask, 2)
