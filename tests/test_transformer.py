@@ -255,10 +255,10 @@ def test_greedy_decode_agrees_with_forward():
 @pytest.fixture
 def one_thread():
     """Tiny matrices: one thread avoids the (large, on a busy 2-core machine) cost of waking a second one."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+    from s2s_lab.compare import one_thread
+
+    with one_thread():
+        yield
 
 
 def test_model_errors():

@@ -105,7 +105,7 @@ PANELS = {
     "K": "keys $K_h = X W^K_h$",
     "V": "values $V_h = X W^V_h$",
     "mask": "mask $M$ (black: $-\\infty$)",
-    "scores": "scores $Q_h K_h^\\top / \\sqrt{d_h}$ (grey: masked)",
+    "scores": "$Q_h K_h^\\top / \\sqrt{d_h}$ (grey: masked)",
     "weights": "weights $A = \\mathrm{softmax}(\\cdot)$",
     "heads": "output $A V_h$",
 }
