@@ -15,7 +15,7 @@ from .cells import RNNCell
 
 
 def verdict(ok: bool, text: str) -> bool:
-    print(("✅ Correct: " if ok else "❌ Not yet: ") + text)
+    print(("✓ Correct: " if ok else "✗ Not yet: ") + text)
     return ok
 
 

@@ -9,7 +9,7 @@ def right(x, h, W_ih, W_hh, b_ih, b_hh):
 
 def test_accepts_a_right_answer(capsys):
     assert check_rnn_step(right) is True
-    assert "✅ Correct" in capsys.readouterr().out
+    assert "✓ Correct" in capsys.readouterr().out
 
 
 def test_names_the_mistake(capsys):
@@ -22,7 +22,7 @@ def test_names_the_mistake(capsys):
     for hint, fn in cases.items():
         assert check_rnn_step(fn) is False
         out = capsys.readouterr().out
-        assert "❌ Not yet" in out and hint in out, out
+        assert "✗ Not yet" in out and hint in out, out
 
 
 def test_exceptions_and_shapes_become_sentences(capsys):

@@ -44,6 +44,7 @@ class GradientFlowDemo(LiveDemo):
         ax.legend(loc="upper left")
         ax.grid(True, which="major", alpha=0.3)
         self.update()
+        self.view.freeze_layout()
         self.observe(self.rho, lambda change: self.update())
         self.observe(self.nonlinearity, lambda change: self.update())
         self.widget = widgets.VBox([widgets.HBox([self.rho, self.nonlinearity]), self.message, self.view.widget])

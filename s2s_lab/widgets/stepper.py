@@ -109,6 +109,7 @@ class StepThrough(LiveDemo):
             self.heat_axes[name] = ax
         self._update_axes_for_sequence()
         self._show_step(1)
+        self.view.freeze_layout()
 
         self.observe(self.slider, lambda change: self._show_step(change["new"]))
         self.observe(self.text, lambda change: self._new_text(change["new"]))

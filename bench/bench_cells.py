@@ -1,0 +1,78 @@
+"""Speed of s2s_lab's recurrent layers against PyTorch's own, and of the step-through widget.
+
+    python bench/bench_cells.py
+
+Prints, for LSTM and GRU at T=30, B=64, I=128, H=256 on the CPU: the median time of one forward +
+backward pass of ``s2s_lab`` and of ``torch.nn``, and their ratio (goal: <= 1.5x). Then the widget's
+kernel-side step time: from setting ``slider.value`` until the artists are updated and a redraw is
+requested (goal: <= 20 ms median), and the same including a full Agg render of the figure.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import matplotlib
+
+matplotlib.use("module://ipympl.backend_nbagg")
+
+import torch  # noqa: E402
+
+import s2s_lab  # noqa: E402
+from s2s_lab.widgets import StepThrough, rnn_equation  # noqa: E402
+
+
+def median_ms(fn, repeat: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def layer_speed(repeat: int = 20) -> None:
+    T, B, I, H = 30, 64, 128, 256
+    print(f"forward + backward, T={T}, B={B}, I={I}, H={H}, {torch.get_num_threads()} threads, median of {repeat}")
+    print(f"{'layer':6s} {'s2s_lab (ms)':>13s} {'torch.nn (ms)':>14s} {'ratio':>7s}")
+    for name in ("LSTM", "GRU"):
+        ref = getattr(torch.nn, name)(I, H)
+        ours = getattr(s2s_lab, name)(I, H)
+        ours.load_state_dict(ref.state_dict())
+        x = torch.randn(T, B, I)
+
+        def step(model):
+            model.zero_grad(set_to_none=True)
+            out, _ = model(x)
+            out.sum().backward()
+
+        t_ours = median_ms(lambda: step(ours), repeat)
+        t_ref = median_ms(lambda: step(ref), repeat)
+        print(f"{name:6s} {t_ours:13.1f} {t_ref:14.1f} {t_ours / t_ref:6.2f}x")
+
+
+def widget_speed(repeat: int = 50) -> None:
+    torch.manual_seed(0)
+    cell = s2s_lab.RNNCell(27, 6)
+    demo = StepThrough(cell, text="hello world", bars=("x", "a", "h"), heatmaps=("h",),
+                       equation=rnn_equation(cell))
+    values = iter(range(10**6))
+
+    def move():
+        demo.slider.value = next(values) % demo.T + 1
+
+    def move_and_render():
+        move()
+        demo.view.fig.canvas.draw()  # what the browser's repaint costs the kernel
+
+    print(f"\nstep-through widget (RNN, 11 steps), median of {repeat}")
+    print(f"  slider.value set -> artists updated, redraw requested: {median_ms(move, repeat):6.2f} ms")
+    print(f"  ... plus a full render of the figure (Agg):           {median_ms(move_and_render, repeat):6.2f} ms")
+
+
+if __name__ == "__main__":
+    layer_speed()
+    widget_speed()
