@@ -22,6 +22,7 @@ holds those best weights.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import time
@@ -35,6 +36,25 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .data import PAD, Batch
+
+
+@contextlib.contextmanager
+def num_threads(n: int | None):
+    """Run a block with ``torch.set_num_threads(n)`` and restore the previous value afterwards
+    (``None``: change nothing).
+
+    The collection's models multiply small matrices inside a Python loop over time; splitting such
+    small products across cores costs more than it saves, and when other programs share the CPU the
+    threads wait for each other (we measured a 2-thread run up to 10x slower than a 1-thread one on a
+    busy 2-core machine). The recipes of the notebooks therefore train with one thread.
+    """
+    old = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
 
 
 def default_device() -> torch.device:
@@ -77,17 +97,20 @@ def token_accuracy(pred: Tensor, target: Tensor, mask: Tensor) -> tuple[int, int
 
 @torch.no_grad()
 def evaluate(model: nn.Module, loader, device=None, max_extra: int = 0) -> dict[str, float]:
-    """Greedy-decode every batch of ``loader``; return ``exact_match``, ``token_accuracy`` and ``loss``
-    (teacher-forced masked cross-entropy), each a plain float."""
+    """Greedy-decode every batch of ``loader``; return plain floats: ``exact_match``, ``token_accuracy``
+    (of the greedy decoding), ``loss`` (teacher-forced masked cross-entropy) and ``teacher_forced_accuracy``
+    (token accuracy when the decoder reads the true previous tokens; its gap to ``token_accuracy`` is the
+    price of feeding the model its own predictions)."""
     device = torch.device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
     model.eval()
-    n_exact = n_seq = right = total = 0
+    n_exact = n_seq = right = total = tf_right = 0
     loss_sum = 0.0
     for batch in loader:
         batch = batch.to(device)
         logits = model(batch.src, batch.src_mask, batch.tgt_in)
         loss_sum += float(masked_cross_entropy(logits, batch.tgt_out, batch.tgt_mask)) * int(batch.tgt_mask.sum())
+        tf_right += token_accuracy(logits.argmax(-1), batch.tgt_out, batch.tgt_mask)[0]
         pred, _ = model.greedy_decode(batch.src, batch.src_mask, batch.tgt_out.shape[1] + max_extra)
         n_exact += int(exact_match(pred, batch.tgt_out, batch.tgt_mask).sum())
         n_seq += batch.src.shape[0]
@@ -96,7 +119,8 @@ def evaluate(model: nn.Module, loader, device=None, max_extra: int = 0) -> dict[
     model.train(was_training)
     if n_seq == 0:
         raise ValueError("expected a loader with at least one batch, got an empty one.")
-    return {"exact_match": n_exact / n_seq, "token_accuracy": right / total, "loss": loss_sum / total}
+    return {"exact_match": n_exact / n_seq, "token_accuracy": right / total, "loss": loss_sum / total,
+            "teacher_forced_accuracy": tf_right / total}
 
 
 @dataclass
@@ -125,7 +149,7 @@ def fit(model: nn.Module, train_loader, *, val_loader=None, epochs: int = 10, ma
         lr: float = 1e-3, teacher_forcing: float = 1.0, clip: float | None = 1.0, device=None,
         progress: bool = False, callback: Callable[[History], None] | None = None, eval_every: int | None = None,
         target: float | None = None, optimizer: torch.optim.Optimizer | None = None,
-        restore_best: bool = True) -> History:
+        restore_best: bool = True, threads: int | None = None) -> History:
     """Train ``model`` with masked cross-entropy, Adam and gradient-norm clipping; return a :class:`History`.
 
     Args:
@@ -143,6 +167,7 @@ def fit(model: nn.Module, train_loader, *, val_loader=None, epochs: int = 10, ma
         restore_best: at the end, load the best weights seen (best validation exact match, ties broken by
             lower validation loss; without a validation loader, lowest mean training loss since the last
             evaluation).
+        threads: train with this many CPU threads (see :func:`num_threads`; ``None``: torch's setting).
 
     A ``KeyboardInterrupt`` (Ctrl-C, or raised by ``callback``) ends training early; the model then holds
     the best weights so far and ``history.stopped == "interrupted"``.
@@ -176,52 +201,53 @@ def fit(model: nn.Module, train_loader, *, val_loader=None, epochs: int = 10, ma
     total = epochs * n_batches if n_batches is not None else None
     bar = tqdm(total=total, disable=not progress, desc="training", unit="step")
     model.train()
-    try:
-        for _epoch in range(epochs):
-            for batch in train_loader:
-                batch = batch.to(device)
-                logits = model(batch.src, batch.src_mask, batch.tgt_in, teacher_forcing=teacher_forcing)
-                loss = masked_cross_entropy(logits, batch.tgt_out, batch.tgt_mask)
-                if not torch.isfinite(loss):
-                    raise ValueError(f"the training loss became {float(loss)} at step {step}; "
-                                     f"lower the learning rate (lr={lr}) or keep gradient clipping on.")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if clip is not None:
-                    nn.utils.clip_grad_norm_(model.parameters(), clip)
-                opt.step()
-                step += 1
-                hist.steps.append(step)
-                hist.losses.append(loss.item())
-                since_eval.append(hist.losses[-1])
-                bar.update(1)
-                bar.set_postfix(loss=f"{hist.losses[-1]:.3f}", refresh=False)
-                if callback is not None:
-                    callback(hist)
-                out_of_time = max_seconds is not None and time.perf_counter() - start >= max_seconds
-                if (eval_every and step % eval_every == 0) or out_of_time:
+    with num_threads(threads):
+        try:
+            for _epoch in range(epochs):
+                for batch in train_loader:
+                    batch = batch.to(device)
+                    logits = model(batch.src, batch.src_mask, batch.tgt_in, teacher_forcing=teacher_forcing)
+                    loss = masked_cross_entropy(logits, batch.tgt_out, batch.tgt_mask)
+                    if not torch.isfinite(loss):
+                        raise ValueError(f"the training loss became {float(loss)} at step {step}; "
+                                         f"lower the learning rate (lr={lr}) or keep gradient clipping on.")
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    if clip is not None:
+                        nn.utils.clip_grad_norm_(model.parameters(), clip)
+                    opt.step()
+                    step += 1
+                    hist.steps.append(step)
+                    hist.losses.append(loss.item())
+                    since_eval.append(hist.losses[-1])
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{hist.losses[-1]:.3f}", refresh=False)
+                    if callback is not None:
+                        callback(hist)
+                    out_of_time = max_seconds is not None and time.perf_counter() - start >= max_seconds
+                    if (eval_every and step % eval_every == 0) or out_of_time:
+                        do_eval()
+                        if target is not None and hist.evals[-1].get("exact_match", 0.0) >= target:
+                            hist.stopped = "target"
+                        if out_of_time and not hist.stopped:
+                            hist.stopped = "max_seconds"
+                    if hist.stopped:
+                        break
+                if hist.stopped:
+                    break
+                if not eval_every:
                     do_eval()
                     if target is not None and hist.evals[-1].get("exact_match", 0.0) >= target:
                         hist.stopped = "target"
-                    if out_of_time and not hist.stopped:
-                        hist.stopped = "max_seconds"
-                if hist.stopped:
-                    break
-            if hist.stopped:
-                break
-            if not eval_every:
-                do_eval()
-                if target is not None and hist.evals[-1].get("exact_match", 0.0) >= target:
-                    hist.stopped = "target"
-                    break
-        if not hist.stopped:
-            hist.stopped = "epochs"
-            if eval_every and (not hist.evals or hist.evals[-1]["step"] != step):
-                do_eval()
-    except KeyboardInterrupt:
-        hist.stopped = "interrupted"
-    finally:
-        bar.close()
+                        break
+            if not hist.stopped:
+                hist.stopped = "epochs"
+                if eval_every and (not hist.evals or hist.evals[-1]["step"] != step):
+                    do_eval()
+        except KeyboardInterrupt:
+            hist.stopped = "interrupted"
+        finally:
+            bar.close()
     if (restore_best or hist.interrupted) and best_state is not None:
         model.load_state_dict(best_state)
     hist.seconds = time.perf_counter() - start

@@ -127,3 +127,29 @@ def test_batch_from_collate_runs():
     b = collate([([4, 5], [6]), ([7], [5, 6, 7])])
     logits = _model()(b.src, b.src_mask, b.tgt_in)
     assert logits.shape == (2, 4, 8)
+
+
+@pytest.mark.parametrize("kind", ["additive", "dot", "general", "scaled_dot"])
+def test_attention_weights_are_a_distribution_over_real_source_tokens(kind):
+    m = _model(attention=kind).eval()
+    src, mask, _ = _batch()
+    tokens, extras = m.greedy_decode(src, mask, max_len=4)
+    a = extras["attention"]
+    assert a.shape == (4, tokens.shape[1], src.shape[1])
+    torch.testing.assert_close(a.sum(-1), torch.ones(a.shape[:2]))
+    assert a.masked_select(~mask[:, None, :].expand_as(a)).abs().max() == 0
+    free = m(src, mask, torch.full((4, 4), 1), teacher_forcing=0.0)
+    torch.testing.assert_close(free[:, :1].softmax(-1), extras["probs"][:, :1])
+
+
+def test_attention_context_is_the_weighted_sum_of_encoder_states():
+    m = _model(attention="additive").eval()
+    src, mask, _ = _batch()
+    enc_out, summary, state = m.encode(src, mask)
+    y = torch.full((4,), 1)
+    _, _, w = m.decoder.step(y, state, enc_out, mask, summary)
+    context, weights = m.decoder.attention(state, enc_out, enc_out, mask)
+    torch.testing.assert_close(weights, w)
+    torch.testing.assert_close(context, (w.unsqueeze(-1) * enc_out).sum(1))
+    with pytest.raises(ValueError, match="attention None or one of"):
+        Seq2Seq(9, 8, attention="cosine")

@@ -8,3 +8,10 @@ from .stepper import StepThrough
 
 __all__ = ["FigureView", "LiveDemo", "play_controls", "uses_ipympl", "show", "source", "static_figure", "StepThrough", "rnn_equation", "vec",
            "GradientFlowDemo", "gradient_norms_figure"]
+
+# Encoder-decoder and attention demos (issue 4)
+from .seq2seq import (AttentionExplorer, DecodeStepper, LossCurve, alignment_figure,  # noqa: E402
+                      encoder_decoder_diagram, length_curve_figure)
+
+__all__ += ["LossCurve", "DecodeStepper", "AttentionExplorer", "alignment_figure", "encoder_decoder_diagram",
+            "length_curve_figure"]

@@ -1,0 +1,341 @@
+"""Live demos for the encoder-decoder notebooks (04, 05).
+
+* :class:`LossCurve`: pass it to :func:`s2s_lab.training.fit` as ``callback=``; the loss curve (and the
+  validation exact match) grows while the model trains.
+* :class:`DecodeStepper`: type an input; step through greedy decoding and see, at each output step, the
+  distribution over the next token (and the attention weights, for an attention model).
+* :class:`AttentionExplorer`: type or pick an input, choose an output step and a score function; see the
+  attention weights over the source as bars and the whole alignment matrix as a heatmap.
+
+Each figure is drawn once and updated in place.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+import matplotlib.patches as mpatches
+import numpy as np
+
+from ..data import BOS, PAD
+from ..seq2seq import decode_text
+from .base import FigureView, LiveDemo, play_controls
+
+
+def _show_token(tok: str) -> str:
+    return {" ": "␣", "<eos>": "⟨eos⟩", "<bos>": "⟨bos⟩", "<unk>": "⟨unk⟩", "<pad>": "⟨pad⟩"}.get(tok, tok)
+
+
+class LossCurve(LiveDemo):
+    """The training loss of every step and the validation exact match of every evaluation, live.
+
+    Use: ``curve = LossCurve(); curve`` (display it), then ``fit(..., callback=curve)``. It redraws every
+    ``every`` steps and after each evaluation.
+    """
+
+    description = "live loss curve"
+
+    def __init__(self, every: int = 10, figsize=(7, 2.6), title: str = "training"):
+        super().__init__()
+        self.every = every
+        self.view = FigureView(figsize=figsize)
+        self.ax = self.view.fig.add_subplot(1, 1, 1)
+        (self.loss_line,) = self.ax.plot([], [], color="tab:blue", lw=1, label="training loss")
+        self.ax.set_xlabel("update step")
+        self.ax.set_ylabel("masked cross-entropy", color="tab:blue")
+        self.ax.set_title(title)
+        self.acc_ax = self.ax.twinx()
+        (self.acc_line,) = self.acc_ax.plot([], [], "o-", color="tab:orange", ms=3, label="val exact match")
+        self.acc_ax.set_ylim(-0.02, 1.02)
+        self.acc_ax.set_ylabel("validation exact match", color="tab:orange")
+        self._evals_drawn = 0
+        self.widget = widgets.VBox([self.message, self.view.widget])
+
+    def __call__(self, history) -> None:
+        new_eval = len(history.evals) != self._evals_drawn
+        if not history.steps or (history.steps[-1] % self.every and not new_eval):
+            return
+        self.loss_line.set_data(history.steps, history.losses)
+        self.ax.set_xlim(0, max(history.steps[-1], 1))
+        self.ax.set_ylim(0, max(history.losses) * 1.05)
+        evals = [e for e in history.evals if "exact_match" in e]
+        self.acc_line.set_data([e["step"] for e in evals], [e["exact_match"] for e in evals])
+        self._evals_drawn = len(history.evals)
+        self.view.redraw()
+
+
+class DecodeStepper(LiveDemo):
+    """Greedy decoding of a typed input, one output step at a time.
+
+    The bars are :math:`p(y_t \\mid y_{<t}, x)` over the target vocabulary at step ``t`` (the chosen token
+    in orange); with an attention model a second panel shows :math:`\\alpha_{t\\cdot}` over the source.
+
+    Args:
+        model: a trained model of the collection's interface; src_vocab, tgt_vocab: its vocabularies.
+        text: the first input; max_len: the longest output decoded.
+    """
+
+    description = "decoder step-through"
+
+    def __init__(self, model, src_vocab, tgt_vocab, text: str, max_len: int = 30, figsize=(8, 2.8)):
+        super().__init__()
+        self.model, self.src_vocab, self.tgt_vocab, self.max_len = model, src_vocab, tgt_vocab, max_len
+        self.result = decode_text(model, text, src_vocab, tgt_vocab, max_len)
+        self.has_attention = self.result.attention is not None
+        limit = getattr(model, "max_src_len", None) or 40
+
+        self.text = widgets.Text(value=text, description="input", continuous_update=False)
+        self.play, self.slider = play_controls(len(self.result.tokens), description="output step t")
+        self.sequence_view = widgets.HTML()
+        self.view = FigureView(figsize=figsize)
+        fig = self.view.fig
+        self.shown = [i for i in range(len(tgt_vocab)) if i not in (PAD, BOS)]  # tokens the decoder can write
+        self.prob_ax = fig.add_subplot(1, 2 if self.has_attention else 1, 1)
+        self.prob_bars = self.prob_ax.bar(np.arange(len(self.shown)), np.zeros(len(self.shown)), color="tab:blue")
+        self.prob_ax.set_xticks(np.arange(len(self.shown)),
+                                [_show_token(tgt_vocab.itos[i]) for i in self.shown], fontsize=7)
+        self.prob_ax.set_ylim(0, 1)
+        self.prob_ax.set_ylabel("probability")
+        if self.has_attention:
+            self.attn_ax = fig.add_subplot(1, 2, 2)
+            self.attn_bars = self.attn_ax.bar(np.arange(limit), np.zeros(limit), color="tab:green")
+            self.attn_ax.set_ylim(0, 1)
+            self.attn_ax.set_title(r"attention $\alpha_{t\cdot}$ over the source")
+        self._new_source()
+        self._show_step(1)
+        self.observe(self.slider, lambda change: self._show_step(change["new"]))
+        self.observe(self.text, lambda change: self._new_text(change["new"]))
+        self.widget = widgets.VBox([widgets.HBox([self.text, self.play, self.slider]), self.message,
+                                    self.sequence_view, self.view.widget])
+
+    def _new_source(self) -> None:
+        if self.has_attention:
+            S = len(self.result.source)
+            self.attn_ax.set_xlim(-0.5, S - 0.5)
+            self.attn_ax.set_xticks(np.arange(S), [_show_token(t) for t in self.result.source])
+
+    def _new_text(self, text: str) -> None:
+        try:
+            result = decode_text(self.model, text, self.src_vocab, self.tgt_vocab, self.max_len)
+        except ValueError as err:
+            self.warn(str(err))  # keep showing the last good input
+            return
+        self.warn("")
+        self.result = result
+        self._new_source()
+        n = len(result.tokens)
+        self.slider.value = min(self.slider.value, n)
+        self.slider.max = self.play.max = n
+        self._show_step(self.slider.value)
+
+    def _show_step(self, t: int) -> None:
+        r = self.result
+        t = min(max(int(t), 1), len(r.tokens))
+        p = r.probs[t - 1].numpy()
+        chosen = r.tokens[t - 1]
+        for rect, i in zip(self.prob_bars, self.shown):
+            rect.set_height(float(p[i]))
+            rect.set_color("tab:orange" if i == chosen else "tab:blue")
+        prev = "<bos>" if t == 1 else self.tgt_vocab.itos[r.tokens[t - 2]]
+        word = self.tgt_vocab.itos[chosen]
+        self.prob_ax.set_title(f"step t={t}: reads {_show_token(prev)!r}, writes {_show_token(word)!r} "
+                               f"(p={p[chosen]:.2f})")
+        if self.has_attention:
+            a = r.attention[t - 1].numpy()
+            for j, rect in enumerate(self.attn_bars):
+                rect.set_height(float(a[j]) if j < len(a) else 0.0)
+        written = [_show_token(self.tgt_vocab.itos[i]) for i in r.tokens]
+        parts = [f"<b style='background:#ffd9a0'>{html.escape(w)}</b>" if k == t - 1 else
+                 html.escape(w) if k < t - 1 else f"<span style='color:#bbb'>{html.escape(w)}</span>"
+                 for k, w in enumerate(written)]
+        self.sequence_view.value = (f"<code>{html.escape(''.join(_show_token(s) for s in r.source))}</code>"
+                                    f" &nbsp;→&nbsp; <code>{' '.join(parts)}</code>")
+        self.view.redraw()
+
+
+class AttentionExplorer(LiveDemo):
+    """Attention weights of a trained encoder-decoder: bars for one output step, heatmap for all.
+
+    Args:
+        models: ``{score function name: trained attention model}`` (same vocabularies); the buttons switch.
+        src_vocab, tgt_vocab: the vocabularies; text: the first input; examples: inputs to pick from.
+    """
+
+    description = "attention explorer"
+
+    def __init__(self, models: dict, src_vocab, tgt_vocab, text: str, examples=(), max_len: int = 30,
+                 figsize=(8, 4.4)):
+        super().__init__()
+        if not models:
+            raise ValueError("expected at least one model, got none.")
+        self.models, self.src_vocab, self.tgt_vocab, self.max_len = models, src_vocab, tgt_vocab, max_len
+        self.kind = next(iter(models))
+        self.result = self._decode(self.kind, text)
+        self.limit = max(getattr(m, "max_src_len", None) or 40 for m in models.values())
+
+        self.text = widgets.Text(value=text, description="input", continuous_update=False)
+        self.pick = widgets.Dropdown(options=["(type above)", *examples], value="(type above)",
+                                     description="or pick")
+        self.score = widgets.ToggleButtons(options=list(models), value=self.kind, description="score")
+        self.play, self.slider = play_controls(self.T, description="output step t")
+        self.view = FigureView(figsize=figsize)
+        fig = self.view.fig
+        grid = fig.add_gridspec(2, 1, height_ratios=[1, 1.6])
+        self.bar_ax, self.heat_ax = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
+        self.bars = self.bar_ax.bar(np.arange(self.limit), np.zeros(self.limit), color="tab:green")
+        self.bar_ax.set_ylim(0, 1)
+        self.bar_ax.set_ylabel(r"$\alpha_{tj}$")
+        self.image = self.heat_ax.imshow(self.result.attention.numpy(), vmin=0, vmax=1, cmap="viridis",
+                                         aspect="auto", interpolation="nearest")
+        self.heat_ax.set_xlabel("source position j")
+        self.heat_ax.set_ylabel("output step t")
+        self.marker = self.heat_ax.add_patch(mpatches.Rectangle((-0.5, -0.5), 1, 1, fill=False,
+                                                                edgecolor="red", lw=2))
+        fig.colorbar(self.image, ax=self.heat_ax, fraction=0.03)
+        self._new_result()
+        self._show_step(1)
+        self.observe(self.slider, lambda change: self._show_step(change["new"]))
+        self.observe(self.text, lambda change: self._new_input(change["new"], self.kind))
+        self.observe(self.score, lambda change: self._new_input(self.text.value, change["new"]))
+        self.observe(self.pick, self._picked)
+        self.widget = widgets.VBox([widgets.HBox([self.text, self.pick]), self.score,
+                                    widgets.HBox([self.play, self.slider]), self.message, self.view.widget])
+
+    @property
+    def T(self) -> int:
+        return len(self.result.tokens)
+
+    def _decode(self, kind: str, text: str):
+        result = decode_text(self.models[kind], text, self.src_vocab, self.tgt_vocab, self.max_len)
+        if result.attention is None:
+            raise ValueError(f"the model {kind!r} has no attention; pass attention models only.")
+        return result
+
+    def _picked(self, change) -> None:
+        if change["new"] != "(type above)":
+            self.text.value = change["new"]
+
+    def _new_input(self, text: str, kind: str) -> None:
+        try:
+            result = self._decode(kind, text)
+        except ValueError as err:
+            self.warn(str(err))
+            self.score.value = self.kind  # no-op when unchanged
+            return
+        self.warn("")
+        self.kind, self.result = kind, result
+        self._new_result()
+        self.slider.value = min(self.slider.value, self.T)
+        self.slider.max = self.play.max = self.T
+        self._show_step(self.slider.value)
+
+    def _new_result(self) -> None:
+        r = self.result
+        S, T = len(r.source), self.T
+        src = [_show_token(s) for s in r.source]
+        out = [_show_token(self.tgt_vocab.itos[i]) for i in r.tokens]
+        self.image.set_data(r.attention.numpy())  # (T, S)
+        self.image.set_extent((-0.5, S - 0.5, T - 0.5, -0.5))
+        self.heat_ax.set_xticks(np.arange(S), src)
+        self.heat_ax.set_yticks(np.arange(T), out)
+        self.heat_ax.set_title(f"alignment ({self.kind} score): {''.join(r.source)!r} → {r.output!r}")
+        self.bar_ax.set_xlim(-0.5, S - 0.5)
+        self.bar_ax.set_xticks(np.arange(S), src)
+
+    def _show_step(self, t: int) -> None:
+        t = min(max(int(t), 1), self.T)
+        a = self.result.attention[t - 1].numpy()
+        for j, rect in enumerate(self.bars):
+            rect.set_height(float(a[j]) if j < len(a) else 0.0)
+        word = self.tgt_vocab.itos[self.result.tokens[t - 1]]
+        self.bar_ax.set_title(f"step t={t} writes {_show_token(word)!r}: where it looks "
+                              f"(max at {_show_token(self.result.source[int(a.argmax())])!r}, "
+                              f"weight {a.max():.2f})")
+        self.marker.set_bounds(-0.5, t - 1.5, len(a), 1)
+        self.view.redraw()
+
+
+def encoder_decoder_diagram(source="abc", target="cba", attention: bool = False, figsize=(7.5, 2.6)):
+    """A static picture of the RNN encoder-decoder reading ``source`` and writing ``target``: with
+    ``attention=False`` everything passes through the one context vector c; with ``attention=True``
+    each decoder step draws its own c_t from all encoder states (line width ~ a plausible weight)."""
+    from .base import static_figure
+
+    fig = static_figure(figsize)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.set_axis_off()
+    S, T = len(source), len(target) + 1
+    box = dict(boxstyle="round,pad=0.3", fc="#dbe9f6", ec="tab:blue")
+    dbox = dict(boxstyle="round,pad=0.3", fc="#fde4cf", ec="tab:orange")
+    arrow = dict(arrowstyle="->", color="0.3", lw=1)
+    enc_x = np.arange(S) * 1.2
+    dec_x = enc_x[-1] + 2.6 + np.arange(T) * 1.2
+    for j, x in enumerate(enc_x):
+        ax.annotate(f"$h_{j + 1}$", (x, 0), ha="center", va="center", bbox=box)
+        ax.annotate(f"'{source[j]}'", (x, -1.1), ha="center", va="center")
+        ax.annotate("", (x, -0.25), (x, -0.9), arrowprops=arrow)
+        if j:
+            ax.annotate("", (x - 0.3, 0), (enc_x[j - 1] + 0.3, 0), arrowprops=arrow)
+    reads = ["<bos>", *target]
+    writes = [*target, "<eos>"]
+    for t, x in enumerate(dec_x):
+        ax.annotate(f"$s_{t + 1}$", (x, 0), ha="center", va="center", bbox=dbox)
+        ax.annotate(reads[t].replace("<", "⟨").replace(">", "⟩"), (x, -1.1), ha="center", va="center")
+        ax.annotate(writes[t].replace("<", "⟨").replace(">", "⟩"), (x, 1.1), ha="center", va="center",
+                    fontweight="bold")
+        ax.annotate("", (x, -0.25), (x, -0.9), arrowprops=arrow)
+        ax.annotate("", (x, 0.9), (x, 0.25), arrowprops=arrow)
+        if t:
+            ax.annotate("", (x - 0.3, 0), (dec_x[t - 1] + 0.3, 0), arrowprops=arrow)
+    if attention:  # the context of step t = 2: arcs from every h_j, width ~ weight (reversal: mostly h_{S-1})
+        t = 1
+        u = np.linspace(0, 1, 40)
+        for j, xe in enumerate(enc_x):
+            w = 3.0 if j == S - 1 - t else 0.6
+            ax.plot(xe + (dec_x[t] - 0.2 - xe) * u, 0.25 + 0.7 * np.sin(np.pi * u) * (0.6 + 0.2 * j),
+                    color="tab:green", lw=w, alpha=0.8)
+        ax.annotate(r"$c_2 = \sum_j \alpha_{2j} h_j$", ((enc_x[-1] + dec_x[0]) / 2, 1.3), ha="center",
+                    color="tab:green")
+        ax.set_title("with attention: every step t builds its own context $c_t$ from all $h_j$ (shown: t = 2)")
+    else:
+        ax.annotate("$c$", ((enc_x[-1] + dec_x[0]) / 2, 0), ha="center", va="center",
+                    bbox=dict(boxstyle="circle", fc="#e0f0d9", ec="tab:green"), fontsize=11)
+        ax.annotate("", ((enc_x[-1] + dec_x[0]) / 2 - 0.3, 0), (enc_x[-1] + 0.3, 0), arrowprops=arrow)
+        ax.annotate("", (dec_x[0] - 0.3, 0), ((enc_x[-1] + dec_x[0]) / 2 + 0.3, 0), arrowprops=arrow)
+        ax.set_title("without attention: the whole input must fit into one context vector $c = h_S$")
+    ax.set_xlim(enc_x[0] - 0.7, dec_x[-1] + 0.7)
+    ax.set_ylim(-1.5, 1.6)
+    return fig
+
+
+def length_curve_figure(curves: dict, title: str = "", figsize=(6.5, 2.8)):
+    """Exact match against source length, one line per model: ``curves`` maps a label to
+    ``{length: exact match}`` (from :func:`s2s_lab.experiments.accuracy_by_length`)."""
+    from .base import static_figure
+
+    fig = static_figure(figsize)
+    ax = fig.add_subplot(1, 1, 1)
+    for (label, curve), marker in zip(curves.items(), "osd^v"):
+        ax.plot(list(curve), list(curve.values()), marker=marker, ms=4, label=label)
+    ax.set_xlabel("source length (tokens)")
+    ax.set_ylabel("exact match (held-out)")
+    ax.set_ylim(-0.03, 1.03)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best")
+    ax.set_title(title)
+    return fig
+
+
+def alignment_figure(result, tgt_vocab, ax):
+    """Draw one :class:`~s2s_lab.seq2seq.Decoded` alignment matrix on ``ax`` (static pictures)."""
+    src = [_show_token(s) for s in result.source]
+    out = [_show_token(tgt_vocab.itos[i]) for i in result.tokens]
+    ax.imshow(result.attention.numpy(), vmin=0, vmax=1, cmap="viridis", aspect="auto", interpolation="nearest")
+    ax.set_xticks(np.arange(len(src)), src)
+    ax.set_yticks(np.arange(len(out)), out)
+    return ax
+
+
+__all__ = ["LossCurve", "DecodeStepper", "AttentionExplorer", "alignment_figure", "encoder_decoder_diagram",
+           "length_curve_figure"]
