@@ -7,28 +7,11 @@ depend on the machine (and on what else runs on it); sizes, step counts and accu
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 
 import torch
 from torch import nn
 
 from .training import History, evaluate
-
-
-@contextmanager
-def one_thread():
-    """Run the block with one CPU thread, then restore the previous number.
-
-    For models this small, a second thread saves little (the matrices are tiny) and costs a lot when
-    the machine is busy; and floating-point sums run in an order that depends on the number of threads,
-    so training with one thread gives the same numbers on every machine, whatever its core count.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -88,8 +71,11 @@ def format_table(rows: list[dict], columns: list[str] | None = None) -> str:
     columns = columns or list(rows[0])
     cells = [[str(r[c]) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[k]) for row in cells)) for k, c in enumerate(columns)]
-    line = lambda values: "  ".join(v.rjust(w) if k else v.ljust(w) for k, (v, w) in enumerate(zip(values, widths)))  # noqa: E731
+
+    def line(values):
+        return "  ".join(v.rjust(w) if k else v.ljust(w) for k, (v, w) in enumerate(zip(values, widths)))
+
     return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(row) for row in cells)])
 
 
-__all__ = ["one_thread", "count_parameters", "decoding_speed", "sequential_steps", "summary_row", "format_table"]
+__all__ = ["count_parameters", "decoding_speed", "sequential_steps", "summary_row", "format_table"]

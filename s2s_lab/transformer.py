@@ -147,9 +147,11 @@ _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
 class _LayerBase(nn.Module):
     """Feed-forward block, dropout and checks shared by the encoder and decoder layers."""
 
-    def __init__(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias,
-                 n_norms):  # fmt: skip
+    def __init__(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first,
+                 bias, n_norms):  # fmt: skip
         super().__init__()
+        if not batch_first:
+            raise ValueError("s2s_lab's Transformer layers take (B, T, d_model) only; got batch_first=False.")
         if activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be 'relu' or 'gelu', got {activation!r}.")
         if dim_feedforward <= 0:
@@ -210,9 +212,8 @@ class TransformerEncoderLayer(_LayerBase):
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: str = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = True,
                  norm_first: bool = False, bias: bool = True):  # fmt: skip
-        if not batch_first:
-            raise ValueError("s2s_lab's Transformer layers are batch-first only (B, T, d_model); got batch_first=False.")
-        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias, 2)
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+                         norm_first, bias, n_norms=2)  # fmt: skip
         self.dropout_last = self.dropout2
 
     def forward_with_weights(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
@@ -274,9 +275,8 @@ class TransformerDecoderLayer(_LayerBase):
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: str = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = True,
                  norm_first: bool = False, bias: bool = True):  # fmt: skip
-        if not batch_first:
-            raise ValueError("s2s_lab's Transformer layers are batch-first only (B, T, d_model); got batch_first=False.")
-        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias, 3)
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+                         norm_first, bias, n_norms=3)  # fmt: skip
         self.multihead_attn = MultiHeadAttention(d_model, nhead, bias=bias, dropout=dropout)
         self.dropout_last = self.dropout3
 
@@ -469,7 +469,8 @@ class Seq2SeqTransformer(nn.Module):
 
     def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor, teacher_forcing: float = 1.0) -> Tensor:
         if isinstance(tgt_in, Tensor) and tgt_in.shape[0] != src.shape[0]:
-            raise ValueError(f"expected tgt_in with batch size B={src.shape[0]} like src, got {shape_str(tgt_in.shape)}.")
+            raise ValueError(f"expected tgt_in with batch size B={src.shape[0]} like src, "
+                             f"got {shape_str(tgt_in.shape)}.")  # fmt: skip
         return self.decode(tgt_in, self.encode(src, src_mask), src_mask)  # (B, T, V)
 
     @torch.no_grad()

@@ -3,7 +3,7 @@
 import torch
 
 from s2s_lab import PairDataset, Seq2Seq, Seq2SeqTransformer, make_loader, make_task
-from s2s_lab.compare import count_parameters, decoding_speed, format_table, one_thread, sequential_steps, summary_row
+from s2s_lab.compare import count_parameters, decoding_speed, format_table, sequential_steps, summary_row
 from s2s_lab.training import History, evaluate
 
 
@@ -38,9 +38,3 @@ def test_summary_row_and_table():
     assert table[0].startswith("model") and len({len(line) for line in table}) == 1
     assert table[3].startswith("a longer name")
 
-
-def test_one_thread_restores():
-    before = torch.get_num_threads()
-    with one_thread():
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before

@@ -24,7 +24,7 @@ def pe_right(L, d):
 def _verdict(capsys, ok, check, fn, words):
     assert check(fn) is ok
     out = capsys.readouterr().out
-    assert ("✅ Correct" if ok else "❌ Not yet") in out and words in out, out
+    assert ("✓ Correct" if ok else "✗ Not yet") in out and words in out, out
 
 
 def test_scaled_dot_product_check(capsys):

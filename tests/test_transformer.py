@@ -118,15 +118,22 @@ CONFIGS = [  # d_model, nhead, dim_feedforward, norm_first, activation
 ]
 
 
+def _layer_pair(kind, d, h, ff, norm_first, act):
+    """PyTorch's Transformer{kind}Layer with perturbed weights, and ours loaded from it; both eval, float64."""
+    ref = getattr(nn, f"Transformer{kind}Layer")(d, h, ff, dropout=0.0, activation=act, batch_first=True,
+                                                 norm_first=norm_first)  # fmt: skip
+    ref = _perturb(ref.double(), 0).eval()
+    ours = {"Encoder": TransformerEncoderLayer, "Decoder": TransformerDecoderLayer}[kind]
+    ours = ours(d, h, ff, dropout=0.0, activation=act, norm_first=norm_first).double().eval()
+    ours.load_state_dict(ref.state_dict())
+    torch.manual_seed(1)
+    return ours, ref
+
+
 @pytest.mark.parametrize("d, h, ff, norm_first, act", CONFIGS)
 @pytest.mark.parametrize("padded", [False, True])
 def test_encoder_layer_matches_torch(d, h, ff, norm_first, act, padded):
-    ref = nn.TransformerEncoderLayer(d, h, ff, dropout=0.0, activation=act, batch_first=True, norm_first=norm_first)
-    ref = _perturb(ref.double(), 0)
-    ours = TransformerEncoderLayer(d, h, ff, dropout=0.0, activation=act, norm_first=norm_first).double()
-    ours.load_state_dict(ref.state_dict())
-    ours.eval(), ref.eval()
-    torch.manual_seed(1)
+    ours, ref = _layer_pair("Encoder", d, h, ff, norm_first, act)
     x = torch.randn(3, 7, d, dtype=torch.float64, requires_grad=True)
     kpm = _lengths_mask([7, 4, 2], 7) if padded else None
     out = ours(x, src_key_padding_mask=kpm)
@@ -153,12 +160,7 @@ def test_encoder_layer_causal_mask_and_weights():
 @pytest.mark.parametrize("d, h, ff, norm_first, act", CONFIGS)
 @pytest.mark.parametrize("padded", [False, True])
 def test_decoder_layer_matches_torch(d, h, ff, norm_first, act, padded):
-    ref = nn.TransformerDecoderLayer(d, h, ff, dropout=0.0, activation=act, batch_first=True, norm_first=norm_first)
-    ref = _perturb(ref.double(), 0)
-    ours = TransformerDecoderLayer(d, h, ff, dropout=0.0, activation=act, norm_first=norm_first).double()
-    ours.load_state_dict(ref.state_dict())
-    ours.eval(), ref.eval()
-    torch.manual_seed(1)
+    ours, ref = _layer_pair("Decoder", d, h, ff, norm_first, act)
     tgt = torch.randn(3, 5, d, dtype=torch.float64, requires_grad=True)
     mem = torch.randn(3, 8, d, dtype=torch.float64, requires_grad=True)
     kw = dict(tgt_mask=causal_mask(5))
@@ -183,7 +185,7 @@ def test_decoder_layer_weights_and_memory_mask():
 
 
 def test_layer_errors():
-    with pytest.raises(ValueError, match="batch-first only"):
+    with pytest.raises(ValueError, match="batch_first=False"):
         TransformerEncoderLayer(8, 2, batch_first=False)
     with pytest.raises(ValueError, match="activation must be"):
         TransformerEncoderLayer(8, 2, activation="tanh")
@@ -255,9 +257,9 @@ def test_greedy_decode_agrees_with_forward():
 @pytest.fixture
 def one_thread():
     """Tiny matrices: one thread avoids the (large, on a busy 2-core machine) cost of waking a second one."""
-    from s2s_lab.compare import one_thread
+    from s2s_lab.training import num_threads
 
-    with one_thread():
+    with num_threads(1):
         yield
 
 

@@ -73,6 +73,7 @@ class PositionalEncodingDemo(LiveDemo):
         self.ax_dot.set_ylabel(r"$PE_p \cdot PE_{q'}$")
         self.readout = widgets.HTMLMath(value="")
         self.update()
+        self.view.freeze_layout()
 
         self.observe(self.p_slider, lambda change: self.update())
         self.observe(self.q_slider, lambda change: self.update())
@@ -153,6 +154,7 @@ class SelfAttentionDemo(LiveDemo):
             self.axes[name], self.images[name] = ax, image
         self.weight_texts = []
         self.update()
+        self.view.freeze_layout()
 
         for control in (self.layer, self.head, self.causal):
             self.observe(control, lambda change: self.update())
