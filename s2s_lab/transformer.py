@@ -1,0 +1,503 @@
+r"""The Transformer (Vaswani et al., 2017, *Attention Is All You Need*) from its parts.
+
+- :func:`sinusoidal_encoding` / :class:`PositionalEncoding`: where each token is, added to its embedding.
+- :func:`causal_mask` and :func:`padding_mask`: which keys a query may not look at.
+- :class:`LayerNorm`, :class:`TransformerEncoderLayer`, :class:`TransformerDecoderLayer`: drop-ins for
+  PyTorch's ``nn.LayerNorm``, ``nn.TransformerEncoderLayer`` and ``nn.TransformerDecoderLayer``
+  (``batch_first=True``): same constructor arguments, parameter names and outputs, so their
+  ``state_dict`` loads and both compute the same numbers. Attention is :class:`s2s_lab.attention.MultiHeadAttention`.
+- :class:`Seq2SeqTransformer`: a small encoder-decoder Transformer with the collection's seq2seq interface
+  (``forward(src, src_mask, tgt_in)`` -> logits, ``greedy_decode``), trained by :func:`s2s_lab.training.fit`.
+
+**Post-norm or pre-norm.** The paper (and PyTorch's default, ``norm_first=False``) normalises *after* each
+residual addition, :math:`x \leftarrow \operatorname{LN}(x + \operatorname{Sublayer}(x))` ("post-norm").
+``norm_first=True`` normalises the sublayer's *input* instead, :math:`x \leftarrow x +
+\operatorname{Sublayer}(\operatorname{LN}(x))` ("pre-norm", Xiong et al., 2020, *On Layer Normalization in
+the Transformer Architecture*), which trains more stably without a learning-rate warm-up; the residual
+stream is then never normalised, so :class:`Seq2SeqTransformer` adds a final LayerNorm after the last
+encoder and decoder layer. Both are implemented and both are tested against PyTorch.
+
+**Mask convention.** As in ``torch.nn.Transformer``: ``src_key_padding_mask`` / ``tgt_key_padding_mask`` /
+``memory_key_padding_mask`` are ``(B, T)`` booleans with **True = padding**; boolean ``src_mask`` /
+``tgt_mask`` / ``memory_mask`` are ``(T_q, T_k)`` with **True = NOT allowed**. The seq2seq interface's
+``src_mask (B, S)`` is the opposite (**True = real token**); :class:`Seq2SeqTransformer` flips it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ._checks import check_float, shape_str
+from .attention import MultiHeadAttention
+from .data import BOS, EOS, PAD
+from .seq2seq import check_src
+from .training import register_model
+
+
+# ----------------------------------------------------------------------------------------------
+# Positions and masks
+# ----------------------------------------------------------------------------------------------
+def sinusoidal_encoding(max_len: int, d_model: int) -> Tensor:
+    r"""The sinusoidal positional encodings of Vaswani et al. (2017, section 3.5), shape ``(max_len, d_model)``.
+
+    .. math::
+        PE_{(pos,\,2i)} = \sin\!\left(\frac{pos}{10000^{2i/d_{model}}}\right), \qquad
+        PE_{(pos,\,2i+1)} = \cos\!\left(\frac{pos}{10000^{2i/d_{model}}}\right)
+
+    Each pair of dimensions :math:`(2i, 2i+1)` is a point turning on a circle with its own wavelength,
+    from :math:`2\pi` (:math:`i = 0`) to :math:`10000 \cdot 2\pi`; :math:`PE_{pos+k}` is a rotation of
+    :math:`PE_{pos}` that depends only on :math:`k`, so :math:`PE_{pos} \cdot PE_{pos+k}` depends only on
+    the distance :math:`k`. (An odd ``d_model`` drops the last cosine.)
+    """
+    if max_len <= 0 or d_model <= 0:
+        raise ValueError(f"expected positive max_len and d_model, got {max_len} and {d_model}.")
+    pos = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)  # (L, 1)
+    two_i = torch.arange(0, d_model, 2, dtype=torch.float64)  # (ceil(d/2),)
+    angle = pos / 10000.0 ** (two_i / d_model)  # (L, ceil(d/2))
+    pe = torch.zeros(max_len, d_model, dtype=torch.float64)
+    pe[:, 0::2] = torch.sin(angle)
+    pe[:, 1::2] = torch.cos(angle[:, : d_model // 2])
+    return pe.float()  # (L, d_model)
+
+
+class PositionalEncoding(nn.Module):
+    r"""Add :func:`sinusoidal_encoding` to a batch of embeddings, then dropout: :math:`x_t + PE_t`.
+
+    Args:
+        d_model: the embedding size :math:`d_{model}`.
+        max_len: the longest sequence it can encode.
+        dropout: dropout probability after the addition (the paper uses 0.1).
+
+    Inputs: **x** of shape ``(B, T, d_model)``, ``T <= max_len``. Outputs: same shape.
+    """
+
+    def __init__(self, d_model: int, max_len: int = 512, dropout: float = 0.0):
+        super().__init__()
+        self.d_model, self.max_len = d_model, max_len
+        self.dropout = nn.Dropout(dropout)
+        self.register_buffer("pe", sinusoidal_encoding(max_len, d_model), persistent=False)
+
+    def extra_repr(self) -> str:
+        return f"d_model={self.d_model}, max_len={self.max_len}"
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_float(x, "PositionalEncoding input")
+        if x.dim() != 3 or x.shape[-1] != self.d_model:
+            raise ValueError(f"expected input of shape (B, T, d_model={self.d_model}), got {shape_str(x.shape)}.")
+        if x.shape[1] > self.max_len:
+            raise ValueError(
+                f"the sequence has {x.shape[1]} positions but the positional encoding only covers "
+                f"max_len={self.max_len}; use shorter inputs or build the model with a larger max_len."
+            )
+        return self.dropout(x + self.pe[: x.shape[1]].to(x.dtype))  # (B, T, d_model)
+
+
+def causal_mask(T: int, device=None) -> Tensor:
+    r"""``(T, T)`` boolean, **True = NOT allowed**: position :math:`t` may only look at :math:`t' \le t`.
+
+    The decoder predicts :math:`y_{t+1}` from :math:`y_{\le t}`; during training all positions are computed
+    at once, so the mask hides the future that the decoder will not have when it generates.
+    (As ``torch.nn.Transformer.generate_square_subsequent_mask``, which writes ``-inf`` instead of True.)
+    """
+    return torch.ones(T, T, dtype=torch.bool, device=device).triu(1)  # (T, T)
+
+
+def padding_mask(tokens: Tensor, pad_id: int = 0) -> Tensor:
+    """``(B, T)`` boolean, **True = padding** (the ``key_padding_mask`` convention) for token ids ``(B, T)``."""
+    return tokens == pad_id  # (B, T)
+
+
+# ----------------------------------------------------------------------------------------------
+# Layers
+# ----------------------------------------------------------------------------------------------
+class LayerNorm(nn.Module):
+    r"""Layer normalisation (Ba, Kiros & Hinton, 2016), over the last dimension; drop-in for ``nn.LayerNorm``.
+
+    .. math::
+        \mu = \frac{1}{d}\sum_k x_k, \qquad \sigma^2 = \frac{1}{d}\sum_k (x_k - \mu)^2, \qquad
+        y = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} \odot \gamma + \beta
+
+    Args: **normalized_shape** :math:`d`; **eps** :math:`\epsilon`; **bias**: if ``False``, no :math:`\beta`.
+    Inputs: ``(..., d)``. Outputs: same shape. Attributes: ``weight`` :math:`\gamma`, ``bias`` :math:`\beta`.
+    """
+
+    def __init__(self, normalized_shape: int, eps: float = 1e-5, bias: bool = True):
+        super().__init__()
+        self.normalized_shape, self.eps = normalized_shape, eps
+        self.weight = nn.Parameter(torch.ones(normalized_shape))
+        self.bias = nn.Parameter(torch.zeros(normalized_shape)) if bias else None
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}"
+
+    def forward(self, x: Tensor) -> Tensor:
+        mu = x.mean(-1, keepdim=True)  # (..., 1)
+        var = (x - mu).pow(2).mean(-1, keepdim=True)  # (..., 1), biased as in the formula
+        y = (x - mu) / torch.sqrt(var + self.eps) * self.weight
+        return y + self.bias if self.bias is not None else y
+
+
+_ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
+
+
+class _LayerBase(nn.Module):
+    """Feed-forward block, dropout and checks shared by the encoder and decoder layers."""
+
+    def __init__(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first,
+                 bias, n_norms):  # fmt: skip
+        super().__init__()
+        if not batch_first:
+            raise ValueError("s2s_lab's Transformer layers take (B, T, d_model) only; got batch_first=False.")
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"activation must be 'relu' or 'gelu', got {activation!r}.")
+        if dim_feedforward <= 0:
+            raise ValueError(f"dim_feedforward must be positive, got {dim_feedforward}.")
+        self.d_model, self.nhead, self.norm_first, self.activation_name = d_model, nhead, norm_first, activation
+        self.activation = _ACTIVATIONS[activation]
+        self.self_attn = MultiHeadAttention(d_model, nhead, bias=bias, dropout=dropout)
+        self.linear1 = nn.Linear(d_model, dim_feedforward, bias=bias)
+        self.dropout = nn.Dropout(dropout)
+        self.linear2 = nn.Linear(dim_feedforward, d_model, bias=bias)
+        for k in range(1, n_norms + 1):
+            setattr(self, f"norm{k}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
+            setattr(self, f"dropout{k}", nn.Dropout(dropout))
+
+    def _ff_block(self, x: Tensor) -> Tensor:
+        r""":math:`\operatorname{FFN}(x) = W_2\, \operatorname{act}(W_1 x + b_1) + b_2` (section 3.3), then dropout."""
+        return self.dropout_last(self.linear2(self.dropout(self.activation(self.linear1(x)))))  # (B, T, d)
+
+    def _check(self, x: Tensor, what: str) -> None:
+        check_float(x, what, self.linear1.weight)
+        if x.dim() != 3 or x.shape[-1] != self.d_model:
+            raise ValueError(f"expected {what} of shape (B, T, d_model={self.d_model}), got {shape_str(x.shape)}.")
+
+
+class TransformerEncoderLayer(_LayerBase):
+    r"""One encoder layer (Vaswani et al., 2017, section 3.1): self-attention, then a feed-forward network,
+    each wrapped in a residual connection and layer normalisation. Drop-in for
+    ``torch.nn.TransformerEncoderLayer(..., batch_first=True)``.
+
+    .. math::
+        \text{post-norm:}\quad
+        \begin{aligned} x &\leftarrow \operatorname{LN}_1(x + \operatorname{SelfAttn}(x)) \\
+                        x &\leftarrow \operatorname{LN}_2(x + \operatorname{FFN}(x)) \end{aligned}
+        \qquad
+        \text{pre-norm:}\quad
+        \begin{aligned} x &\leftarrow x + \operatorname{SelfAttn}(\operatorname{LN}_1(x)) \\
+                        x &\leftarrow x + \operatorname{FFN}(\operatorname{LN}_2(x)) \end{aligned}
+
+    Args:
+        d_model: the model width :math:`d_{model}`; nhead: the number of attention heads.
+        dim_feedforward: the hidden width :math:`d_{ff}` of the feed-forward network.
+        dropout: on the attention weights, inside the FFN, and on each sublayer's output.
+        activation: ``"relu"`` (the paper's, default) or ``"gelu"``.
+        layer_norm_eps: :math:`\epsilon` of the layer norms.
+        norm_first: ``False`` = post-norm (the paper, PyTorch's default); ``True`` = pre-norm.
+        bias: if ``False``, no biases in the linear layers and layer norms.
+
+    Inputs: ``src, src_mask=None, src_key_padding_mask=None, is_causal=False``
+        - **src** of shape ``(B, S, d_model)``.
+        - **src_mask** ``(S, S)``: boolean True = NOT allowed, or float added to the scores.
+        - **src_key_padding_mask** ``(B, S)``: boolean True = padding.
+        - **is_causal**: if True and ``src_mask`` is None, use :func:`causal_mask`.
+
+    Outputs: of shape ``(B, S, d_model)``. :meth:`forward_with_weights` also returns the self-attention
+    weights ``(B, nhead, S, S)``.
+    """
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: str = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = True,
+                 norm_first: bool = False, bias: bool = True):  # fmt: skip
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+                         norm_first, bias, n_norms=2)  # fmt: skip
+        self.dropout_last = self.dropout2
+
+    def forward_with_weights(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        self._check(src, "src")
+        if is_causal and src_mask is None:
+            src_mask = causal_mask(src.shape[1], src.device)
+        x = src  # (B, S, d)
+
+        def sa(y):
+            out, w = self.self_attn(y, y, y, key_padding_mask=src_key_padding_mask, attn_mask=src_mask)
+            return self.dropout1(out), w
+
+        if self.norm_first:
+            a, w = sa(self.norm1(x))
+            x = x + a
+            x = x + self._ff_block(self.norm2(x))
+        else:
+            a, w = sa(x)
+            x = self.norm1(x + a)
+            x = self.norm2(x + self._ff_block(x))
+        return x, w  # (B, S, d), (B, nhead, S, S)
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        return self.forward_with_weights(src, src_mask, src_key_padding_mask, is_causal)[0]
+
+
+class TransformerDecoderLayer(_LayerBase):
+    r"""One decoder layer (Vaswani et al., 2017, section 3.1): masked self-attention, cross-attention to the
+    encoder's output ("memory"), and a feed-forward network, each with a residual connection and layer norm.
+    Drop-in for ``torch.nn.TransformerDecoderLayer(..., batch_first=True)``.
+
+    .. math::
+        \text{post-norm:}\quad
+        \begin{aligned} x &\leftarrow \operatorname{LN}_1(x + \operatorname{SelfAttn}(x)) \\
+                        x &\leftarrow \operatorname{LN}_2(x + \operatorname{CrossAttn}(x, m)) \\
+                        x &\leftarrow \operatorname{LN}_3(x + \operatorname{FFN}(x)) \end{aligned}
+        \qquad
+        \text{pre-norm:}\quad
+        \begin{aligned} x &\leftarrow x + \operatorname{SelfAttn}(\operatorname{LN}_1(x)) \\
+                        x &\leftarrow x + \operatorname{CrossAttn}(\operatorname{LN}_2(x), m) \\
+                        x &\leftarrow x + \operatorname{FFN}(\operatorname{LN}_3(x)) \end{aligned}
+
+    In the cross-attention the queries come from the decoder (:math:`x`), keys and values from the memory
+    :math:`m`.
+
+    Args: as :class:`TransformerEncoderLayer`.
+
+    Inputs: ``tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+    memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False``
+        - **tgt** ``(B, T, d_model)``; **memory** ``(B, S, d_model)``.
+        - **tgt_mask** ``(T, T)`` (usually :func:`causal_mask`), **memory_mask** ``(T, S)``: boolean
+          True = NOT allowed, or float.
+        - **tgt_key_padding_mask** ``(B, T)``, **memory_key_padding_mask** ``(B, S)``: True = padding.
+
+    Outputs: of shape ``(B, T, d_model)``. :meth:`forward_with_weights` also returns the self- and
+    cross-attention weights ``(B, nhead, T, T)`` and ``(B, nhead, T, S)``.
+    """
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: str = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = True,
+                 norm_first: bool = False, bias: bool = True):  # fmt: skip
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+                         norm_first, bias, n_norms=3)  # fmt: skip
+        self.multihead_attn = MultiHeadAttention(d_model, nhead, bias=bias, dropout=dropout)
+        self.dropout_last = self.dropout3
+
+    def forward_with_weights(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                             memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):  # fmt: skip
+        self._check(tgt, "tgt")
+        self._check(memory, "memory")
+        if tgt_is_causal and tgt_mask is None:
+            tgt_mask = causal_mask(tgt.shape[1], tgt.device)
+        if memory_is_causal and memory_mask is None:
+            memory_mask = causal_mask(tgt.shape[1], tgt.device)
+        x = tgt  # (B, T, d)
+
+        def sa(y):
+            out, w = self.self_attn(y, y, y, key_padding_mask=tgt_key_padding_mask, attn_mask=tgt_mask)
+            return self.dropout1(out), w
+
+        def ca(y):
+            out, w = self.multihead_attn(y, memory, memory, key_padding_mask=memory_key_padding_mask,
+                                         attn_mask=memory_mask)  # fmt: skip
+            return self.dropout2(out), w
+
+        if self.norm_first:
+            a, w_self = sa(self.norm1(x))
+            x = x + a
+            a, w_cross = ca(self.norm2(x))
+            x = x + a
+            x = x + self._ff_block(self.norm3(x))
+        else:
+            a, w_self = sa(x)
+            x = self.norm1(x + a)
+            a, w_cross = ca(x)
+            x = self.norm2(x + a)
+            x = self.norm3(x + self._ff_block(x))
+        return x, w_self, w_cross  # (B, T, d), (B, nhead, T, T), (B, nhead, T, S)
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):  # fmt: skip
+        return self.forward_with_weights(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
+                                         memory_key_padding_mask, tgt_is_causal, memory_is_causal)[0]  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------
+# The encoder-decoder model
+# ----------------------------------------------------------------------------------------------
+@register_model
+class Seq2SeqTransformer(nn.Module):
+    r"""A small encoder-decoder Transformer for sequence-to-sequence tasks (Vaswani et al., 2017, figure 1).
+
+    .. math::
+        \begin{aligned}
+        h^{(0)} &= \sqrt{d_{model}}\, E_{src}[x] + PE, \qquad h^{(l)} = \operatorname{EncoderLayer}_l(h^{(l-1)}),
+            \qquad m = h^{(N)} \\
+        g^{(0)} &= \sqrt{d_{model}}\, E_{tgt}[y_{<t}] + PE, \qquad
+            g^{(l)} = \operatorname{DecoderLayer}_l(g^{(l-1)}, m), \\
+        p(y_t \mid y_{<t}, x) &= \operatorname{softmax}(W_o\, g^{(N)}_t + b_o)
+        \end{aligned}
+
+    (with a final LayerNorm on :math:`m` and :math:`g^{(N)}` when ``norm_first``). Unlike an RNN, every
+    position of the encoder, and of the decoder under teacher forcing, is computed at once: the causal mask,
+    not a loop over time, keeps the decoder from seeing the future.
+
+    Args:
+        src_vocab_size, tgt_vocab_size: vocabulary sizes :math:`V_{src}, V`.
+        d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout, activation,
+        norm_first: as :class:`TransformerEncoderLayer`; the layer counts are :math:`N`.
+        max_len: the longest source or target the positional encoding covers (also ``max_src_len``, the
+            longest input :func:`s2s_lab.seq2seq.decode_text` accepts).
+        pad_id, bos_id, eos_id: special token ids (the collection's :mod:`s2s_lab.data`: 0, 1, 2).
+
+    Inputs of :meth:`forward`: ``src, src_mask, tgt_in, teacher_forcing=1.0``
+        - **src** ``(B, S) long`` and **src_mask** ``(B, S) bool`` (**True = real token**).
+        - **tgt_in** ``(B, T) long``: :math:`\langle bos\rangle, y_1, \dots` (teacher forcing).
+        - **teacher_forcing**: ignored; a Transformer is always trained with teacher forcing (1.0).
+
+    Outputs of :meth:`forward`: **logits** ``(B, T, V)``.
+
+    :meth:`greedy_decode` ``(src, src_mask, max_len) -> (tokens (B, <= max_len) long, extras)``: tokens
+    after ``<bos>``, ``<pad>`` after each ``<eos>`` (at most the model's ``max_len``); ``extras["probs"]``
+    ``(B, T', V)``: the output distributions; ``extras["attention"]`` ``(B, T', S)``: the last decoder
+    layer's cross-attention averaged over heads; ``extras["cross_attention"]`` and
+    ``extras["self_attention"]``: every layer's per-head weights ``(B, nhead, T', S)`` and ``(B, nhead, T', T')``.
+    """
+
+    def __init__(self, src_vocab_size: int, tgt_vocab_size: int, d_model: int = 64, nhead: int = 4,
+                 num_encoder_layers: int = 2, num_decoder_layers: int = 2, dim_feedforward: int = 128,
+                 dropout: float = 0.1, max_len: int = 128, activation: str = "relu", norm_first: bool = False,
+                 pad_id: int = PAD, bos_id: int = BOS, eos_id: int = EOS):  # fmt: skip
+        super().__init__()
+        self.config = dict(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size, d_model=d_model,
+                           nhead=nhead, num_encoder_layers=num_encoder_layers,
+                           num_decoder_layers=num_decoder_layers, dim_feedforward=dim_feedforward,
+                           dropout=dropout, max_len=max_len, activation=activation, norm_first=norm_first,
+                           pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)  # fmt: skip
+        if min(src_vocab_size, tgt_vocab_size, num_encoder_layers, num_decoder_layers) <= 0:
+            raise ValueError(
+                "expected positive vocabulary sizes and layer counts, got "
+                f"{src_vocab_size}, {tgt_vocab_size}, {num_encoder_layers}, {num_decoder_layers}."
+            )
+        self.d_model, self.max_len, self.max_src_len, self.norm_first = d_model, max_len, max_len, norm_first
+        self.pad_id, self.bos_id, self.eos_id = pad_id, bos_id, eos_id
+        self.src_embed = nn.Embedding(src_vocab_size, d_model, padding_idx=pad_id)
+        self.tgt_embed = nn.Embedding(tgt_vocab_size, d_model, padding_idx=pad_id)
+        self.pos = PositionalEncoding(d_model, max_len, dropout)
+        layer_args = dict(d_model=d_model, nhead=nhead, dim_feedforward=dim_feedforward, dropout=dropout,
+                          activation=activation, norm_first=norm_first)  # fmt: skip
+        self.encoder_layers = nn.ModuleList(TransformerEncoderLayer(**layer_args) for _ in range(num_encoder_layers))
+        self.decoder_layers = nn.ModuleList(TransformerDecoderLayer(**layer_args) for _ in range(num_decoder_layers))
+        self.encoder_norm = LayerNorm(d_model) if norm_first else nn.Identity()
+        self.decoder_norm = LayerNorm(d_model) if norm_first else nn.Identity()
+        self.generator = nn.Linear(d_model, tgt_vocab_size)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Xavier-uniform for every weight matrix (as ``nn.Transformer``), zero for the padding embeddings."""
+        for p in self.parameters():
+            if p.dim() > 1:
+                nn.init.xavier_uniform_(p)
+        with torch.no_grad():
+            self.src_embed.weight[self.pad_id].zero_()
+            self.tgt_embed.weight[self.pad_id].zero_()
+
+    # -- checks --------------------------------------------------------------------------------
+    def _check_length(self, ids: Tensor, what: str) -> None:
+        if ids.shape[1] > self.max_len:
+            raise ValueError(
+                f"{what} has {ids.shape[1]} tokens but this model handles at most max_len={self.max_len}; "
+                f"use a shorter sequence or build the model with a larger max_len."
+            )
+
+    def _check_tgt(self, tgt_in: Tensor) -> None:
+        V = self.tgt_embed.num_embeddings
+        if not isinstance(tgt_in, Tensor) or tgt_in.dtype != torch.long or tgt_in.dim() != 2 or tgt_in.shape[1] == 0:
+            got = f"{tgt_in.dtype} tensor of shape {shape_str(tgt_in.shape)}" if isinstance(tgt_in, Tensor) \
+                else type(tgt_in).__name__
+            raise ValueError(f"expected tgt_in as token ids: a long tensor of shape (B, T) with T >= 1, got {got}.")
+        if tgt_in.min() < 0 or tgt_in.max() >= V:
+            raise ValueError(f"expected target token ids in [0, {V - 1}], got ids from "
+                             f"{int(tgt_in.min())} to {int(tgt_in.max())}.")  # fmt: skip
+        self._check_length(tgt_in, "tgt_in")
+
+    # -- the model -----------------------------------------------------------------------------
+    def embed(self, ids: Tensor, table: nn.Embedding) -> Tensor:
+        r""":math:`\sqrt{d_{model}}\, E[ids] + PE` (section 3.4), then dropout: ``(B, T) -> (B, T, d_model)``."""
+        return self.pos(table(ids) * math.sqrt(self.d_model))
+
+    def encode(self, src: Tensor, src_mask: Tensor, return_weights: bool = False):
+        """The memory ``(B, S, d_model)``; with ``return_weights``, also every layer's ``(B, nhead, S, S)``."""
+        check_src(src, src_mask, self.src_embed.num_embeddings)
+        self._check_length(src, "src")
+        x, weights = self.embed(src, self.src_embed), []
+        for layer in self.encoder_layers:
+            x, w = layer.forward_with_weights(x, src_key_padding_mask=~src_mask)
+            weights.append(w)
+        x = self.encoder_norm(x)  # (B, S, d)
+        return (x, weights) if return_weights else x
+
+    def self_attention_steps(self, src: Tensor, src_mask: Tensor, layer: int = 0, causal: bool = False) -> dict:
+        """Every quantity of encoder layer ``layer``'s self-attention (see :meth:`MultiHeadAttention.steps`):
+        ``Q``, ``K``, ``V``, ``scores``, ``mask``, ``weights``, ``heads``, ... for ``src (B, S)``.
+
+        The layer's input is the output of the layers below it (LayerNorm'd first when ``norm_first``).
+        ``causal=True`` adds :func:`causal_mask`, as a decoder's self-attention would (the trained encoder
+        does not use it; this shows what the mask does).
+        """
+        check_src(src, src_mask, self.src_embed.num_embeddings)
+        self._check_length(src, "src")
+        if not 0 <= layer < len(self.encoder_layers):
+            raise ValueError(f"expected an encoder layer in 0..{len(self.encoder_layers) - 1}, got {layer}.")
+        x = self.embed(src, self.src_embed)  # (B, S, d)
+        for below in self.encoder_layers[:layer]:
+            x = below(x, src_key_padding_mask=~src_mask)
+        lay = self.encoder_layers[layer]
+        a = lay.norm1(x) if lay.norm_first else x
+        mask = causal_mask(src.shape[1], src.device) if causal else None
+        return lay.self_attn.steps(a, a, a, key_padding_mask=~src_mask, attn_mask=mask)
+
+    def decode(self, tgt_in: Tensor, memory: Tensor, src_mask: Tensor, return_weights: bool = False):
+        """Logits ``(B, T, V)`` for every position of ``tgt_in`` at once (causal mask); with ``return_weights``,
+        also lists of every layer's self- ``(B, nhead, T, T)`` and cross-attention ``(B, nhead, T, S)``."""
+        self._check_tgt(tgt_in)
+        mask = causal_mask(tgt_in.shape[1], tgt_in.device)  # (T, T)
+        x, w_self, w_cross = self.embed(tgt_in, self.tgt_embed), [], []
+        for layer in self.decoder_layers:
+            x, ws, wc = layer.forward_with_weights(x, memory, tgt_mask=mask, memory_key_padding_mask=~src_mask)
+            w_self.append(ws)
+            w_cross.append(wc)
+        logits = self.generator(self.decoder_norm(x))  # (B, T, V)
+        return (logits, w_self, w_cross) if return_weights else logits
+
+    def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor, teacher_forcing: float = 1.0) -> Tensor:
+        if isinstance(tgt_in, Tensor) and tgt_in.shape[0] != src.shape[0]:
+            raise ValueError(f"expected tgt_in with batch size B={src.shape[0]} like src, "
+                             f"got {shape_str(tgt_in.shape)}.")  # fmt: skip
+        return self.decode(tgt_in, self.encode(src, src_mask), src_mask)  # (B, T, V)
+
+    @torch.no_grad()
+    def greedy_decode(self, src: Tensor, src_mask: Tensor, max_len: int):
+        r"""Generate one token at a time, :math:`\hat y_t = \arg\max_y p(y \mid \hat y_{<t}, x)`, feeding each
+        back in, until every sequence has written ``<eos>`` or ``max_len`` tokens are out (at most the model's
+        own ``max_len``, which its positional encoding covers).
+
+        Returns ``(tokens (B, <= max_len) long, extras)`` (see the class docstring).
+        """
+        if max_len < 1:
+            raise ValueError(f"expected max_len >= 1, got {max_len}.")
+        memory = self.encode(src, src_mask)  # (B, S, d)
+        B = src.shape[0]
+        ys = torch.full((B, 1), self.bos_id, dtype=torch.long, device=src.device)  # (B, 1)
+        done = torch.zeros(B, dtype=torch.bool, device=src.device)
+        probs = []
+        for _ in range(min(max_len, self.max_len)):
+            logits, w_self, w_cross = self.decode(ys, memory, src_mask, return_weights=True)
+            probs.append(logits[:, -1].softmax(-1))  # (B, V)
+            nxt = logits[:, -1].argmax(-1)  # (B,)
+            nxt = nxt.masked_fill(done, self.pad_id)
+            ys = torch.cat([ys, nxt[:, None]], dim=1)  # (B, t + 1)
+            done |= nxt == self.eos_id
+            if bool(done.all()):
+                break
+        # the weights of the last step cover every generated position (the causal mask hides nothing of it)
+        extras = {"probs": torch.stack(probs, 1), "attention": w_cross[-1].mean(1), "cross_attention": w_cross,
+                  "self_attention": w_self}  # fmt: skip
+        return ys[:, 1:], extras

@@ -1,0 +1,271 @@
+"""Live demos and pictures for notebook 06 (the Transformer).
+
+- :class:`PositionalEncodingDemo`: the sinusoidal encodings as a heatmap; pick two positions and see
+  their vectors and their dot product against the distance between them.
+- :class:`SelfAttentionDemo`: type a short input and follow one encoder layer's self-attention, head by
+  head: Q, K, V, the scores, the mask, the softmax weights and the weighted sum.
+- :func:`causal_mask_figure`, :func:`attention_figure`: static pictures.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import matplotlib
+import numpy as np
+import torch
+
+from ..transformer import causal_mask, sinusoidal_encoding
+from .base import FigureView, LiveDemo, static_figure
+
+
+def _label(tok: str) -> str:
+    return tok.replace(" ", "␣")
+
+
+def dot_products(pe: np.ndarray, p: int) -> np.ndarray:
+    """:math:`PE_p \\cdot PE_q` for every position :math:`q` (rows of ``pe``)."""
+    return pe @ pe[p]
+
+
+class PositionalEncodingDemo(LiveDemo):
+    r"""Pick two positions :math:`p, q`: see :math:`PE_p` and :math:`PE_q` and their dot product.
+
+    Left: the encodings of all positions (rows) and dimensions (columns), with rows :math:`p` and :math:`q`
+    marked. Top right: the two vectors. Bottom right: :math:`PE_p \cdot PE_{q'}` against the distance
+    :math:`q' - p` for every position :math:`q'`, with the chosen :math:`q` marked.
+    """
+
+    description = "positional-encoding explorer"
+
+    def __init__(self, max_len: int = 64, d_model: int = 32, p: int = 10, q: int = 20, figsize=(9, 3.8)):
+        super().__init__()
+        self.pe = sinusoidal_encoding(max_len, d_model).double().numpy()  # (L, d)
+        self.max_len, self.d_model = max_len, d_model
+        self.p_slider = widgets.IntSlider(value=p, min=0, max=max_len - 1, description="position p")
+        self.q_slider = widgets.IntSlider(value=q, min=0, max=max_len - 1, description="position q")
+
+        self.view = FigureView(figsize=figsize)
+        fig = self.view.fig
+        grid = fig.add_gridspec(2, 2, width_ratios=[1, 1.3])
+        self.ax_heat = fig.add_subplot(grid[:, 0])
+        self.ax_vec = fig.add_subplot(grid[0, 1])
+        self.ax_dot = fig.add_subplot(grid[1, 1])
+        self.image = self.ax_heat.imshow(self.pe, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1,
+                                         interpolation="nearest")  # fmt: skip
+        self.ax_heat.set_xlabel("dimension $i$")
+        self.ax_heat.set_ylabel("position $pos$")
+        self.ax_heat.set_title("$PE_{pos,i}$")
+        fig.colorbar(self.image, ax=self.ax_heat, shrink=0.8)
+        self.p_line = self.ax_heat.axhline(p, color="tab:orange", lw=1.5)
+        self.q_line = self.ax_heat.axhline(q, color="tab:green", lw=1.5)
+        dims = np.arange(d_model)
+        (self.p_vec,) = self.ax_vec.plot(dims, self.pe[p], "o-", ms=3, color="tab:orange", label="$PE_p$")
+        (self.q_vec,) = self.ax_vec.plot(dims, self.pe[q], "s-", ms=3, color="tab:green", label="$PE_q$")
+        self.ax_vec.set_ylim(-1.1, 1.1)
+        self.ax_vec.set_xlabel("dimension $i$")
+        self.ax_vec.legend(loc="upper right", fontsize=7)
+        (self.dot_curve,) = self.ax_dot.plot([], [], color="tab:gray", lw=1)
+        (self.dot_marker,) = self.ax_dot.plot([], [], "o", color="tab:green", ms=7)
+        self.ax_dot.set_xlim(-(max_len - 1), max_len - 1)
+        self.ax_dot.set_ylim(-0.1 * d_model / 2, 1.1 * d_model / 2)
+        self.ax_dot.axvline(0, color="black", lw=0.5)
+        self.ax_dot.set_xlabel("distance $q' - p$")
+        self.ax_dot.set_ylabel(r"$PE_p \cdot PE_{q'}$")
+        self.readout = widgets.HTMLMath(value="")
+        self.update()
+        self.view.freeze_layout()
+
+        self.observe(self.p_slider, lambda change: self.update())
+        self.observe(self.q_slider, lambda change: self.update())
+        self.widget = widgets.VBox([widgets.HBox([self.p_slider, self.q_slider]), self.message,
+                                    self.view.widget, self.readout])  # fmt: skip
+
+    def similarity(self) -> float:
+        """:math:`PE_p \\cdot PE_q` for the current sliders."""
+        return float(self.pe[self.p_slider.value] @ self.pe[self.q_slider.value])
+
+    def update(self) -> None:
+        p, q = self.p_slider.value, self.q_slider.value
+        self.p_line.set_ydata([p, p])
+        self.q_line.set_ydata([q, q])
+        self.p_vec.set_ydata(self.pe[p])
+        self.q_vec.set_ydata(self.pe[q])
+        dots = dot_products(self.pe, p)
+        self.dot_curve.set_data(np.arange(self.max_len) - p, dots)
+        self.dot_marker.set_data([q - p], [dots[q]])
+        self.ax_dot.set_title(f"p = {p}: similarity to every position")
+        self.ax_vec.set_title(f"$PE_{{{p}}}$ and $PE_{{{q}}}$")
+        self.readout.value = (f"$PE_{{{p}}} \\cdot PE_{{{q}}} = {dots[q]:.2f}$ at distance $q - p = {q - p}$ "
+                              f"(the maximum, $d_{{model}}/2 = {self.d_model / 2:g}$, is at distance 0).")
+        self.view.redraw()
+
+
+# Panels of the self-attention demo: name -> title.
+PANELS = {
+    "Q": "queries $Q_h = X W^Q_h$",
+    "K": "keys $K_h = X W^K_h$",
+    "V": "values $V_h = X W^V_h$",
+    "mask": "mask $M$ (black: $-\\infty$)",
+    "scores": "$Q_h K_h^\\top / \\sqrt{d_h}$ (grey: masked)",
+    "weights": "weights $A = \\mathrm{softmax}(\\cdot)$",
+    "heads": "output $A V_h$",
+}
+
+
+class SelfAttentionDemo(LiveDemo):
+    r"""One head of one encoder layer's self-attention, step by step, for a text the learner types.
+
+    Args:
+        model: a :class:`~s2s_lab.transformer.Seq2SeqTransformer`.
+        src_vocab: its source :class:`~s2s_lab.data.Vocab` (turns the text into token ids).
+        text: the starting input.
+        causal: start with the causal mask on (a decoder's view) or off (the encoder's).
+
+    Controls: the text, the layer, the head, and a causal-mask checkbox. Every panel is updated in place.
+    ``steps`` holds the current :meth:`~s2s_lab.transformer.Seq2SeqTransformer.self_attention_steps`.
+    """
+
+    description = "self-attention explorer"
+
+    def __init__(self, model, src_vocab, text: str = "3 May 2021", layer: int = 0, head: int = 0,
+                 causal: bool = False, figsize=(10, 5.2)):  # fmt: skip
+        super().__init__()
+        self.model, self.src_vocab = model, src_vocab
+        self.n_layers = len(model.encoder_layers)
+        self.n_heads = model.encoder_layers[0].self_attn.num_heads
+        self.text = widgets.Text(value=text, description="input", continuous_update=False)
+        self.layer = widgets.Dropdown(options=list(range(self.n_layers)), value=layer, description="layer")
+        self.head = widgets.Dropdown(options=list(range(self.n_heads)), value=head, description="head")
+        self.causal = widgets.Checkbox(value=causal, description="causal mask")
+        self._compute(text)  # a bad starting text is the caller's bug: let it raise
+
+        self.view = FigureView(figsize=figsize)
+        fig = self.view.fig
+        grid = fig.add_gridspec(2, 4)
+        places = {"Q": grid[0, 0], "K": grid[0, 1], "V": grid[0, 2], "mask": grid[0, 3],
+                  "scores": grid[1, 0], "weights": grid[1, 1:3], "heads": grid[1, 3]}  # fmt: skip
+        self.axes, self.images = {}, {}
+        for name, place in places.items():
+            ax = fig.add_subplot(place)
+            cmap = "viridis" if name == "weights" else ("Greys" if name == "mask" else "RdBu_r")
+            cmap = matplotlib.colormaps[cmap].with_extremes(bad="#bbbbbb")  # NaN = masked out
+            image = ax.imshow(np.zeros((1, 1)), aspect="auto", cmap=cmap, interpolation="nearest")
+            ax.set_title(PANELS[name])
+            self.axes[name], self.images[name] = ax, image
+        self.weight_texts = []
+        self.update()
+        self.view.freeze_layout()
+
+        for control in (self.layer, self.head, self.causal):
+            self.observe(control, lambda change: self.update())
+        self.observe(self.text, lambda change: self._new_text(change["new"]))
+        self.widget = widgets.VBox([widgets.HBox([self.text, self.layer, self.head, self.causal]),
+                                    self.message, self.view.widget])  # fmt: skip
+
+    # -- math ----------------------------------------------------------------------------------
+    def _compute(self, text: str) -> None:
+        if not text:
+            raise ValueError("the input is empty: type at least one character.")
+        bad = self.src_vocab.unknown(text)
+        if bad:
+            raise ValueError(f"the model has never seen {', '.join(map(repr, bad))}; "
+                             f"it knows {''.join(self.src_vocab.tokens)!r}.")  # fmt: skip
+        ids = torch.tensor([self.src_vocab.encode(text)])  # (1, S)
+        if ids.shape[1] > self.model.max_len:
+            raise ValueError(f"the input has {ids.shape[1]} characters; this model reads at most "
+                             f"{self.model.max_len}.")  # fmt: skip
+        self.tokens, self.ids = [self.src_vocab.itos[i] for i in ids[0]], ids
+
+    def head_values(self) -> dict[str, np.ndarray]:
+        """The current head's panels as arrays: Q, K, V, heads ``(S, d_h)``; mask, scores, weights ``(S, S)``
+        (masked scores are NaN; the mask is 1 where attention is NOT allowed)."""
+        was_training = self.model.training
+        self.model.eval()
+        with torch.no_grad():
+            s = self.model.self_attention_steps(self.ids, torch.ones_like(self.ids, dtype=torch.bool),
+                                                self.layer.value, self.causal.value)  # fmt: skip
+        self.model.train(was_training)
+        self.steps = s
+        h = self.head.value
+        S = self.ids.shape[1]
+        blocked = causal_mask(S) if self.causal.value else torch.zeros(S, S, dtype=torch.bool)
+        scores = s["scores"][0, h].masked_fill(blocked, float("nan"))
+        return {"Q": s["Q"][0, h].numpy(), "K": s["K"][0, h].numpy(), "V": s["V"][0, h].numpy(),
+                "mask": blocked.double().numpy(), "scores": scores.numpy(), "weights": s["weights"][0, h].numpy(),
+                "heads": s["heads"][0, h].numpy()}  # fmt: skip
+
+    # -- callbacks -----------------------------------------------------------------------------
+    def _new_text(self, text: str) -> None:
+        try:
+            self._compute(text)
+        except ValueError as exc:  # the learner's input: say what to type, keep the old plot
+            self.warn(str(exc))
+            return
+        self.warn("")
+        self.update()
+
+    def update(self) -> None:
+        values = self.head_values()
+        S = len(self.tokens)
+        labels = [_label(t) for t in self.tokens]
+        for name, data in values.items():
+            image, ax = self.images[name], self.axes[name]
+            image.set_data(np.ma.masked_invalid(data))
+            rows, cols = data.shape
+            image.set_extent((-0.5, cols - 0.5, rows - 0.5, -0.5))
+            finite = data[np.isfinite(data)]
+            if name == "weights" or name == "mask":
+                image.set_clim(0, 1)
+            else:
+                m = float(np.abs(finite).max()) if finite.size else 1.0
+                image.set_clim(-max(m, 1e-6), max(m, 1e-6))
+            ax.set_ylim(rows - 0.5, -0.5)
+            ax.set_xlim(-0.5, cols - 0.5)
+            ax.set_yticks(np.arange(S), labels, fontsize=7)
+            if cols == S:  # a (query, key) panel: keys along x
+                ax.set_xticks(np.arange(S), labels, fontsize=7)
+            else:
+                ax.set_xticks([])
+        self.axes["weights"].set_xlabel("key (attended to)")
+        self.axes["weights"].set_ylabel("query")
+        for txt in self.weight_texts:
+            txt.remove()
+        w = values["weights"]
+        self.weight_texts = [self.axes["weights"].text(j, i, f"{w[i, j]:.2f}"[1:] if w[i, j] < 1 else "1",
+                                                       ha="center", va="center", fontsize=5,
+                                                       color="white" if w[i, j] < 0.6 else "black")
+                             for i in range(S) for j in range(S) if S <= 12 and w[i, j] >= 0.005]  # fmt: skip
+        self.view.fig.suptitle(f"encoder layer {self.layer.value}, head {self.head.value} of {self.n_heads}"
+                               + (" — causal mask on" if self.causal.value else ""), fontsize=9)  # fmt: skip
+        self.view.redraw()
+
+
+def causal_mask_figure(T: int = 6, labels=None):
+    """The causal mask as a picture: query :math:`t` (row) may attend to keys :math:`t' \\le t` (columns)."""
+    fig = static_figure(figsize=(3.2, 2.8))
+    ax = fig.add_subplot()
+    allowed = (~causal_mask(T)).double().numpy()
+    ax.imshow(allowed, cmap="Greens", vmin=0, vmax=1.3)
+    for i in range(T):
+        for j in range(T):
+            ax.text(j, i, "0" if allowed[i, j] else r"$-\infty$", ha="center", va="center", fontsize=7)
+    labels = labels or [f"$y_{{{t}}}$" for t in range(T)]
+    ax.set_xticks(range(T), labels)
+    ax.set_yticks(range(T), labels)
+    ax.set_xlabel("key position $t'$")
+    ax.set_ylabel("query position $t$")
+    ax.set_title("causal mask $M_{tt'}$")
+    return fig
+
+
+def attention_figure(weights, x_labels, y_labels, title: str = "", figsize=(5, 2.6)):
+    """A heatmap of attention weights ``(len(y_labels), len(x_labels))`` with token labels."""
+    fig = static_figure(figsize=figsize)
+    ax = fig.add_subplot()
+    w = np.asarray(weights)
+    im = ax.imshow(w, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(x_labels)), [_label(t) for t in x_labels], fontsize=7)
+    ax.set_yticks(range(len(y_labels)), [_label(t) for t in y_labels], fontsize=7)
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, shrink=0.8)
+    return fig
