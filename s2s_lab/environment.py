@@ -8,7 +8,7 @@ from importlib import metadata
 from packaging.requirements import Requirement
 
 # The packages a learner's environment check lists, in this order.
-SHOWN = ["torch", "numpy", "matplotlib", "ipywidgets", "ipympl", "jupyterlab", "tqdm", "sacrebleu"]
+SHOWN = ["torch", "numpy", "matplotlib", "ipywidgets", "ipympl", "jupyterlab", "tqdm"]
 
 
 def pinned_versions() -> dict[str, str]:
