@@ -194,6 +194,21 @@ def _shapes_doc(g: str, lstm: bool = False) -> str:
 class _HiddenStateBase(_RecurrentBase):
     """RNN and GRU: the state is h alone."""
 
+    def step(self, gi_t, h, w_hh, b_hh):
+        """One time step: ``(h_t, parts)`` from ``gi_t`` (B, G*H) and ``h`` (B, H)."""
+        raise NotImplementedError
+
+    def _run(self, gi, h, suffix):
+        w_hh = getattr(self, f"weight_hh{suffix}")
+        b_hh = getattr(self, f"bias_hh{suffix}") if self.bias else None
+        if h is None:
+            h = gi.new_zeros(gi.shape[1], self.hidden_size)
+        steps = []
+        for gi_t in gi:  # gi_t: (B, G*H)
+            h, parts = self.step(gi_t, h, w_hh, b_hh)
+            steps.append(parts)
+        return steps, h
+
     def _initial_state(self, x, hx, batched):
         shape = self._state_shape(x, batched)
         if hx is None:
@@ -228,17 +243,8 @@ class RNN(_HiddenStateBase):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
 
 
-    def _run(self, gi, h, suffix):
-        w_hh = getattr(self, f"weight_hh{suffix}")
-        b_hh = getattr(self, f"bias_hh{suffix}") if self.bias else None
-        if h is None:
-            h = gi.new_zeros(gi.shape[1], self.hidden_size)
-        steps = []
-        for gi_t in gi:  # gi_t: (B, H)
-            h, parts = rnn_step(gi_t, h, w_hh, b_hh, self.nonlinearity)
-            steps.append(parts)
-        return steps, h
-
+    def step(self, gi_t, h, w_hh, b_hh):
+        return rnn_step(gi_t, h, w_hh, b_hh, self.nonlinearity)
 
 
 class GRU(_HiddenStateBase):
@@ -265,16 +271,6 @@ class GRU(_HiddenStateBase):
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
 
-    def _run(self, gi, h, suffix):
-        w_hh = getattr(self, f"weight_hh{suffix}")
-        b_hh = getattr(self, f"bias_hh{suffix}") if self.bias else None
-        if h is None:
-            h = gi.new_zeros(gi.shape[1], self.hidden_size)
-        steps = []
-        for gi_t in gi:  # gi_t: (B, 3H)
-            h, parts = self.step(gi_t, h, w_hh, b_hh)
-            steps.append(parts)
-        return steps, h
 
 
 class LSTM(_RecurrentBase):
