@@ -61,9 +61,13 @@ class FigureView:
         self.fig.draw_without_rendering()
         self.fig.set_layout_engine("none")
 
-    def redraw(self) -> None:
+    def redraw(self, now: bool = False) -> None:
+        """Ask for a repaint. ``draw_idle`` waits until the kernel is idle, which is right for a callback;
+        from inside a running cell (a live training curve) use ``now=True``: render and send at once."""
         self.draw_count += 1
-        if self.live:
+        if self.live and now:
+            self.fig.canvas.draw()  # ipympl pushes the new image to the browser straight away
+        elif self.live:
             self.fig.canvas.draw_idle()
         else:
             self.widget.value = self.png()

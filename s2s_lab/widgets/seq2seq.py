@@ -63,7 +63,7 @@ class LossCurve(LiveDemo):
         evals = [e for e in history.evals if "exact_match" in e]
         self.acc_line.set_data([e["step"] for e in evals], [e["exact_match"] for e in evals])
         self._evals_drawn = len(history.evals)
-        self.view.redraw()
+        self.view.redraw(now=True)  # called from inside the training loop: the kernel is busy
 
 
 class DecodeStepper(LiveDemo):
