@@ -170,6 +170,18 @@ class _LayerBase(nn.Module):
         r""":math:`\operatorname{FFN}(x) = W_2\, \operatorname{act}(W_1 x + b_1) + b_2` (section 3.3), then dropout."""
         return self.dropout_last(self.linear2(self.dropout(self.activation(self.linear1(x)))))  # (B, T, d)
 
+    def _sublayer(self, x: Tensor, sublayer, norm) -> tuple[Tensor, Tensor | None]:
+        """A residual connection around ``sublayer`` (which returns ``(output, weights)``), with the layer
+        norm after the sum (post-norm, the paper) or before the sublayer (pre-norm)."""
+        if self.norm_first:
+            out, weights = sublayer(norm(x))
+            return x + out, weights
+        out, weights = sublayer(x)
+        return norm(x + out), weights
+
+    def _ff(self, x: Tensor) -> tuple[Tensor, None]:
+        return self._ff_block(x), None
+
     def _check(self, x: Tensor, what: str) -> None:
         check_float(x, what, self.linear1.weight)
         if x.dim() != 3 or x.shape[-1] != self.d_model:
@@ -226,14 +238,8 @@ class TransformerEncoderLayer(_LayerBase):
             out, w = self.self_attn(y, y, y, key_padding_mask=src_key_padding_mask, attn_mask=src_mask)
             return self.dropout1(out), w
 
-        if self.norm_first:
-            a, w = sa(self.norm1(x))
-            x = x + a
-            x = x + self._ff_block(self.norm2(x))
-        else:
-            a, w = sa(x)
-            x = self.norm1(x + a)
-            x = self.norm2(x + self._ff_block(x))
+        x, w = self._sublayer(x, sa, self.norm1)
+        x, _ = self._sublayer(x, self._ff, self.norm2)
         return x, w  # (B, S, d), (B, nhead, S, S)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
@@ -299,18 +305,9 @@ class TransformerDecoderLayer(_LayerBase):
                                          attn_mask=memory_mask)  # fmt: skip
             return self.dropout2(out), w
 
-        if self.norm_first:
-            a, w_self = sa(self.norm1(x))
-            x = x + a
-            a, w_cross = ca(self.norm2(x))
-            x = x + a
-            x = x + self._ff_block(self.norm3(x))
-        else:
-            a, w_self = sa(x)
-            x = self.norm1(x + a)
-            a, w_cross = ca(x)
-            x = self.norm2(x + a)
-            x = self.norm3(x + self._ff_block(x))
+        x, w_self = self._sublayer(x, sa, self.norm1)
+        x, w_cross = self._sublayer(x, ca, self.norm2)
+        x, _ = self._sublayer(x, self._ff, self.norm3)
         return x, w_self, w_cross  # (B, T, d), (B, nhead, T, T), (B, nhead, T, S)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,

@@ -14,14 +14,11 @@ from s2s_lab.attention import (
     scaled_dot_product,
 )
 
+from _helpers import random_linear_grads as _grads  # noqa: E402
+
 ATOL = 1e-5
 
 
-def _grads(outputs, inputs, seed=0):
-    """Gradients of a random linear function of ``outputs`` with respect to ``inputs``."""
-    g = torch.Generator().manual_seed(seed)
-    loss = sum((o * torch.randn(o.shape, generator=g, dtype=o.dtype)).sum() for o in outputs)
-    return torch.autograd.grad(loss, inputs)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -53,6 +53,24 @@ def twin_state(state):
     return a, b, [(a, b)]
 
 
+def compare_with_torch(ours, ref, kind, x, state_shape=None):
+    """Run both models on ``x`` (and a random initial state of ``state_shape``, if given); check the
+    outputs, then the gradients of a loss that weights every output element differently."""
+    x, x_ref = twin(x)
+    args, ref_args, inputs = [x], [x_ref], [(x, x_ref)]
+    if state_shape is not None:
+        hx, hx_ref, pairs = twin_state(make_state(kind, state_shape))
+        args.append(hx)
+        ref_args.append(hx_ref)
+        inputs += pairs
+    out, ref_out = ours(*args), ref(*ref_args)
+    assert_same(out, ref_out)
+    weights = [torch.randn_like(t) for t in flat(ref_out)]
+    sum(((w * t).sum() for w, t in zip(weights, flat(out)))).backward()
+    sum(((w * t).sum() for w, t in zip(weights, flat(ref_out)))).backward()
+    assert_same_grads(ours, ref, inputs)
+
+
 @pytest.mark.parametrize("kind", LAYERS)
 @pytest.mark.parametrize(
     "num_layers, bidirectional, batch_first, sizes",
@@ -68,21 +86,8 @@ def test_layer_matches_torch(kind, num_layers, bidirectional, batch_first, sizes
     ours = ours_cls(I, H, **kwargs)
     ours.load_state_dict(ref.state_dict())
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in ref.named_parameters()]
-    x, x_ref = twin(torch.randn((B, T, I) if batch_first else (T, B, I)))
-    inputs = [(x, x_ref)]
-    args, ref_args = [x], [x_ref]
-    if with_hx:
-        hx, hx_ref, pairs = twin_state(make_state(kind, (num_layers * (1 + bidirectional), B, H)))
-        args.append(hx)
-        ref_args.append(hx_ref)
-        inputs += pairs
-    out, ref_out = ours(*args), ref(*ref_args)
-    assert_same(out, ref_out)
-    # A loss that touches every output and final state, with different weights per element.
-    weights = [torch.randn_like(t) for t in flat(ref_out)]
-    sum(((w * t).sum() for w, t in zip(weights, flat(out)))).backward()
-    sum(((w * t).sum() for w, t in zip(weights, flat(ref_out)))).backward()
-    assert_same_grads(ours, ref, inputs)
+    x = torch.randn((B, T, I) if batch_first else (T, B, I))
+    compare_with_torch(ours, ref, kind, x, (num_layers * (1 + bidirectional), B, H) if with_hx else None)
 
 
 @pytest.mark.parametrize("kind", LAYERS)
@@ -92,13 +97,7 @@ def test_layer_unbatched_matches_torch(kind, num_layers, bidirectional):
     ref = ref_cls(3, 4, num_layers=num_layers, bidirectional=bidirectional)
     ours = ours_cls(3, 4, num_layers=num_layers, bidirectional=bidirectional)
     ours.load_state_dict(ref.state_dict())
-    x, x_ref = twin(torch.randn(6, 3))  # (T, I)
-    hx, hx_ref, pairs = twin_state(make_state(kind, (num_layers * (1 + bidirectional), 4)))
-    out, ref_out = ours(x, hx), ref(x_ref, hx_ref)
-    assert_same(out, ref_out)
-    sum(t.sum() for t in flat(out)).backward()
-    sum(t.sum() for t in flat(ref_out)).backward()
-    assert_same_grads(ours, ref, [(x, x_ref)] + pairs)
+    compare_with_torch(ours, ref, kind, torch.randn(6, 3), (num_layers * (1 + bidirectional), 4))  # (T, I)
 
 
 @pytest.mark.parametrize("kind", CELLS)
@@ -111,19 +110,8 @@ def test_cell_matches_torch(kind, batched, with_hx, sizes):
     ref = ref_cls(I, H)
     ours = ours_cls(I, H)
     ours.load_state_dict(ref.state_dict())
-    x, x_ref = twin(torch.randn((B, I) if batched else (I,)))
-    args, ref_args, inputs = [x], [x_ref], [(x, x_ref)]
-    if with_hx:
-        hx, hx_ref, pairs = twin_state(make_state(kind, (B, H) if batched else (H,)))
-        args.append(hx)
-        ref_args.append(hx_ref)
-        inputs += pairs
-    out, ref_out = ours(*args), ref(*ref_args)
-    assert_same(out, ref_out)
-    weights = [torch.randn_like(t) for t in flat(ref_out)]
-    sum(((w * t).sum() for w, t in zip(weights, flat(out)))).backward()
-    sum(((w * t).sum() for w, t in zip(weights, flat(ref_out)))).backward()
-    assert_same_grads(ours, ref, inputs)
+    x = torch.randn((B, I) if batched else (I,))
+    compare_with_torch(ours, ref, kind, x, ((B, H) if batched else (H,)) if with_hx else None)
 
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])

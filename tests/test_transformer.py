@@ -17,13 +17,11 @@ from s2s_lab.transformer import (
     sinusoidal_encoding,
 )
 
+from _helpers import random_linear_grads as _grads  # noqa: E402
+
 ATOL = 1e-5
 
 
-def _grads(outputs, inputs, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    loss = sum((o * torch.randn(o.shape, generator=g, dtype=o.dtype)).sum() for o in outputs)
-    return torch.autograd.grad(loss, inputs)
 
 
 def _perturb(module, seed):
