@@ -1,26 +1,35 @@
 """s2s-lab: sequence-to-sequence learning from the formulas up.
 
-The math lives in plain modules (:mod:`s2s_lab.cells`, :mod:`s2s_lab.layers`, :mod:`s2s_lab.attention`,
-...) that import neither matplotlib nor ipywidgets; the live demos live in :mod:`s2s_lab.widgets` and
-depend on the math.
+A map of the package (the README's contributor section has the same, with the rules that keep it so):
+
+- **Math**, one module per concept, importing torch and the small shared modules below, never the
+  trainer, matplotlib or ipywidgets: :mod:`.cells`, :mod:`.layers`, :mod:`.gate_variants`,
+  :mod:`.gradient_flow`, :mod:`.sequence_classifier`, :mod:`.seq2seq`, :mod:`.attention`,
+  :mod:`.transformer`; the tasks and their data: :mod:`.encoding`, :mod:`.memory_tasks`, :mod:`.data`,
+  :mod:`.tasks`.
+- **Shared by the models**: :mod:`._checks` (input checks), :mod:`.interface` (what every seq2seq model
+  offers, text decoding) and :mod:`.checkpoints` (save, load, the shipped files).
+- **Training**: :mod:`.training` (one :func:`fit` for classifiers and seq2seq models, one
+  :class:`History`, the metrics) and :mod:`.reproducibility` (seeds, machine-dependent numbers, claims).
+- **On top**: :mod:`.experiments` (the notebooks' recipes and sweeps), :mod:`.exercises` (self-checks),
+  :mod:`.widgets` (live demos; the only part that imports matplotlib and ipywidgets).
 """
 
 # Recurrent cells and layers (notebooks 01-03)
 from .cells import GRUCell, LSTMCell, RNNCell
 from .layers import GRU, LSTM, RNN, Trace
-from .utils import seed_everything
+from .reproducibility import claim, measured, seed_everything
 
-# The memory task, a classifier to train on it, formula variants (notebooks 02-03)
+# The memory task and a classifier to train on it, formula variants (notebooks 02-03)
 from .gate_variants import GRUPaper, GRUPaperCell
 from .memory_tasks import remember_marked
-from .sequence_classifier import SequenceClassifier, train_classifier
+from .sequence_classifier import SequenceClassifier
 
-# Encoder-decoder: data, tasks, models, training (notebooks 04-05)
+# Encoder-decoder: data, tasks, models (notebooks 04-05)
 from .data import BOS, EOS, PAD, UNK, Batch, PairDataset, Vocab, collate, make_loader, tokenise
 from .tasks import DATE_FORMATS, Task, make_task
-from .seq2seq import Decoded, Decoder, Encoder, Seq2Seq, decode_text
-from .training import (History, evaluate, exact_match, fit, load_checkpoint, masked_cross_entropy,
-                       save_checkpoint, token_accuracy)
+from .seq2seq import Decoder, Encoder, Seq2Seq
+from .interface import Decoded, Seq2SeqModel, decode_text
 
 # Attention and the Transformer (notebooks 05-06)
 from .attention import (AdditiveAttention, LuongAttention, MultiHeadAttention, make_attention, masked_softmax,
@@ -28,17 +37,22 @@ from .attention import (AdditiveAttention, LuongAttention, MultiHeadAttention, m
 from .transformer import (LayerNorm, PositionalEncoding, Seq2SeqTransformer, TransformerDecoderLayer,
                           TransformerEncoderLayer, causal_mask, padding_mask, sinusoidal_encoding)
 
+# Training and checkpoints (every model)
+from .training import (History, batch_loss, count_parameters, evaluate, exact_match, fit, masked_cross_entropy,
+                       token_accuracy)
+from .checkpoints import load_checkpoint, save_checkpoint
+
 __all__ = [
-    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Trace", "seed_everything",
-    "GRUPaper", "GRUPaperCell", "remember_marked", "SequenceClassifier", "train_classifier",
+    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Trace", "seed_everything", "measured", "claim",
+    "GRUPaper", "GRUPaperCell", "remember_marked", "SequenceClassifier",
     "PAD", "BOS", "EOS", "UNK", "Vocab", "tokenise", "Batch", "collate", "PairDataset", "make_loader",
     "Task", "make_task", "DATE_FORMATS",
-    "Encoder", "Decoder", "Seq2Seq", "Decoded", "decode_text",
-    "History", "fit", "evaluate", "exact_match", "token_accuracy", "masked_cross_entropy", "save_checkpoint",
-    "load_checkpoint",
+    "Encoder", "Decoder", "Seq2Seq", "Seq2SeqModel", "Decoded", "decode_text",
     "AdditiveAttention", "LuongAttention", "MultiHeadAttention", "make_attention", "masked_softmax",
     "scaled_dot_product",
     "LayerNorm", "PositionalEncoding", "Seq2SeqTransformer", "TransformerEncoderLayer", "TransformerDecoderLayer",
     "causal_mask", "padding_mask", "sinusoidal_encoding",
+    "History", "fit", "batch_loss", "evaluate", "exact_match", "token_accuracy", "masked_cross_entropy",
+    "count_parameters", "save_checkpoint", "load_checkpoint",
 ]  # fmt: skip
 __version__ = "0.1.0"

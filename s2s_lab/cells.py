@@ -134,7 +134,7 @@ class _CellBase(nn.Module):
             )
         state, steps = hx, []
         for x_t in inputs:
-            state, parts = self._step_with_parts(x_t, state)
+            state, parts = self.step_with_parts(x_t, state)
             steps.append(parts)
         return stack_steps(steps)
 
@@ -179,7 +179,9 @@ class RNNCell(_CellBase):
         s = super().extra_repr()
         return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
 
-    def _step_with_parts(self, x, hx):
+    def step_with_parts(self, x, hx):
+        """One step, like ``forward``; returns the new state and a dict of every named quantity of the
+        equations at this step (the ``Trace`` names: pre-activations, gates, candidate, state)."""
         x, hx, batched = self._prepare(x, hx)
         h, parts = rnn_step(self._input_projection(x), hx, self.weight_hh, self.bias_hh, self.nonlinearity)
         if not batched:
@@ -187,7 +189,7 @@ class RNNCell(_CellBase):
         return h, parts
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        return self._step_with_parts(input, hx)[0]
+        return self.step_with_parts(input, hx)[0]
 
 
 class LSTMCell(_CellBase):
@@ -227,7 +229,7 @@ class LSTMCell(_CellBase):
     kind = "LSTM"
     num_chunks = 4
 
-    def _step_with_parts(self, x, hx):
+    def step_with_parts(self, x, hx):
         name = type(self).__name__
         if hx is None:
             h0 = c0 = None
@@ -243,7 +245,7 @@ class LSTMCell(_CellBase):
         return (h, c), parts
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
-        return self._step_with_parts(input, hx)[0]
+        return self.step_with_parts(input, hx)[0]
 
 
 class GRUCell(_CellBase):
@@ -283,7 +285,7 @@ class GRUCell(_CellBase):
     num_chunks = 3
     step = staticmethod(gru_step)  # one time step; a subclass may swap in a variant of the formula
 
-    def _step_with_parts(self, x, hx):
+    def step_with_parts(self, x, hx):
         x, hx, batched = self._prepare(x, hx)
         h, parts = self.step(self._input_projection(x), hx, self.weight_hh, self.bias_hh)
         if not batched:
@@ -291,4 +293,4 @@ class GRUCell(_CellBase):
         return h, parts
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        return self._step_with_parts(input, hx)[0]
+        return self.step_with_parts(input, hx)[0]

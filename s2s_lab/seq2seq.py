@@ -36,39 +36,21 @@ and ``greedy_decode(src, src_mask, max_len)``; see :class:`Seq2Seq`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ._checks import shape_str
 from .cells import GRUCell, LSTMCell, gru_step, lstm_step
-from .data import BOS, EOS, PAD, Vocab
-from .training import register_model
+from .checkpoints import register_model
+from .data import BOS, EOS, PAD
+from .interface import check_max_len, check_src, check_tgt_in
 
 CELLS = {"gru": GRUCell, "lstm": LSTMCell}
 ATTENTION_KINDS = ("additive", "dot", "general", "scaled_dot")
 
 
-def check_src(src: Tensor, src_mask: Tensor, vocab_size: int) -> None:
-    """``src`` must be ``(B, S)`` token ids below ``vocab_size``; ``src_mask`` ``(B, S)`` bool with a real
-    token in every row."""
-    if not isinstance(src, Tensor) or src.dim() != 2 or src.dtype != torch.long:
-        got = f"{src.dtype} tensor of shape {shape_str(src.shape)}" if isinstance(src, Tensor) else type(src).__name__
-        raise ValueError(f"expected src as token ids: a long tensor of shape (B, S), got {got}.")
-    if not isinstance(src_mask, Tensor) or src_mask.dtype != torch.bool or src_mask.shape != src.shape:
-        got = f"{src_mask.dtype} tensor of shape {shape_str(src_mask.shape)}" if isinstance(src_mask, Tensor) \
-            else type(src_mask).__name__
-        raise ValueError(f"expected src_mask as a bool tensor of shape {shape_str(src.shape)}, got {got}.")
-    if src.numel() == 0 or not src_mask.any(1).all():
-        raise ValueError("every source sequence needs at least one real token, got an empty one.")
-    if src.min() < 0 or src.max() >= vocab_size:
-        raise ValueError(f"expected source token ids in [0, {vocab_size - 1}], got ids from "
-                         f"{int(src.min())} to {int(src.max())}.")
-
-
-def _unroll(cell: nn.Module, x: Tensor, mask: Tensor, reverse: bool):
+def unroll(cell: nn.Module, x: Tensor, mask: Tensor, reverse: bool):
     """Run ``cell`` over ``x`` (S, B, E) where ``mask`` (S, B) is True; elsewhere carry the state over.
 
     Returns the states ``(S, B, H)`` (zero at padding) and the final state (``h``, or ``(h, c)`` for LSTM).
@@ -121,9 +103,9 @@ class Encoder(nn.Module):
         check_src(src, src_mask, self.vocab_size)
         x = self.embedding(src).transpose(0, 1)  # (S, B, E)
         mask = src_mask.transpose(0, 1)  # (S, B)
-        outs, final = _unroll(self.fwd, x, mask, reverse=False)  # (S, B, H)
+        outs, final = unroll(self.fwd, x, mask, reverse=False)  # (S, B, H)
         if self.bwd is not None:
-            outs_b, final_b = _unroll(self.bwd, x, mask, reverse=True)
+            outs_b, final_b = unroll(self.bwd, x, mask, reverse=True)
             outs = torch.cat([outs, outs_b], dim=-1)  # (S, B, 2H)
             final = torch.cat([final, final_b], -1) if isinstance(final, Tensor) else \
                 tuple(torch.cat(p, -1) for p in zip(final, final_b))
@@ -198,7 +180,7 @@ class Seq2Seq(nn.Module):
         cell: ``"gru"`` or ``"lstm"``; bidirectional: a bidirectional encoder.
         attention: ``None`` or ``"additive"``, ``"dot"``, ``"general"``, ``"scaled_dot"``.
         attn_size: hidden size of the additive score. max_src_len: the longest source (in tokens) the
-            model is meant for; :func:`decode_text` refuses longer ones (``None``: no limit).
+            model is meant for; :func:`s2s_lab.decode_text` refuses longer ones (``None``: no limit).
 
     ``forward(src (B, S), src_mask (B, S), tgt_in (B, T), teacher_forcing=1.0) -> logits (B, T, V)``:
     at step :math:`t` the decoder reads ``tgt_in[:, t]`` (the true previous token) with probability
@@ -232,9 +214,8 @@ class Seq2Seq(nn.Module):
         return enc_out, summary, self.decoder.init_state(final)
 
     def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor, teacher_forcing: float = 1.0) -> Tensor:
-        if not isinstance(tgt_in, Tensor) or tgt_in.dim() != 2 or tgt_in.shape[0] != src.shape[0]:
-            got = shape_str(tgt_in.shape) if isinstance(tgt_in, Tensor) else type(tgt_in).__name__
-            raise ValueError(f"expected tgt_in of shape (B={src.shape[0]}, T), got {got}.")
+        check_src(src, src_mask, self.encoder.vocab_size)
+        check_tgt_in(tgt_in, src.shape[0], self.config["tgt_vocab_size"])
         if not 0.0 <= teacher_forcing <= 1.0:
             raise ValueError(f"expected teacher_forcing in [0, 1], got {teacher_forcing}.")
         enc_out, summary, state = self.encode(src, src_mask)
@@ -252,8 +233,7 @@ class Seq2Seq(nn.Module):
 
     @torch.no_grad()
     def greedy_decode(self, src: Tensor, src_mask: Tensor, max_len: int):
-        if max_len < 1:
-            raise ValueError(f"expected max_len >= 1, got {max_len}.")
+        check_max_len(max_len)
         enc_out, summary, state = self.encode(src, src_mask)
         B = src.shape[0]
         y = torch.full((B,), BOS, dtype=torch.long, device=src.device)
@@ -275,48 +255,4 @@ class Seq2Seq(nn.Module):
         return torch.stack(tokens, 1), extras  # (B, T')
 
 
-@dataclass
-class Decoded:
-    """What :func:`decode_text` read and wrote, for one input (widgets show it step by step).
-
-    ``attention``: ``(T', S)`` or ``None``; ``probs``: ``(T', V)``; ``tokens``: the output ids (with ``<eos>``).
-    """
-
-    source: list[str]
-    output: str
-    tokens: list[int]
-    probs: Tensor
-    attention: Tensor | None
-
-
-def decode_text(model: nn.Module, text: str, src_vocab: Vocab, tgt_vocab: Vocab, max_len: int = 50) -> Decoded:
-    """Greedy-decode one input string with any model of the collection's interface.
-
-    Raises ``ValueError`` with a sentence for a student: empty input, characters/words the model has never
-    seen, or an input longer than ``model.max_src_len``.
-    """
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("the input is empty: type a sequence for the model to read.")
-    bad = src_vocab.unknown(text)
-    if bad:
-        known = "".join(src_vocab.tokens) if src_vocab.level == "char" else " ".join(src_vocab.tokens[:30])
-        raise ValueError(f"the model has never seen {', '.join(map(repr, bad))}; it only knows {known!r}.")
-    ids = src_vocab.encode(text)
-    limit = getattr(model, "max_src_len", None)
-    if limit is not None and len(ids) > limit:
-        raise ValueError(f"the input has {len(ids)} {src_vocab.level}s but this model supports at most {limit}; "
-                         f"shorten it.")
-    device = next(model.parameters()).device
-    src = torch.tensor([ids], device=device)  # (1, S)
-    was_training = model.training
-    model.eval()
-    tokens, extras = model.greedy_decode(src, torch.ones_like(src, dtype=torch.bool), max_len)
-    model.train(was_training)
-    toks = tokens[0].tolist()
-    n = toks.index(EOS) + 1 if EOS in toks else len(toks)
-    attn = extras.get("attention")
-    return Decoded([src_vocab.itos[i] for i in ids], tgt_vocab.decode(toks), toks[:n],
-                   extras["probs"][0, :n].cpu(), None if attn is None else attn[0, :n].cpu())
-
-
-__all__ = ["Encoder", "Decoder", "Seq2Seq", "Decoded", "decode_text", "ATTENTION_KINDS"]
+__all__ = ["unroll", "Encoder", "Decoder", "Seq2Seq", "ATTENTION_KINDS"]

@@ -1,33 +1,33 @@
-r"""Training and evaluating any sequence-to-sequence model of the collection.
+r"""One trainer for every model of the collection: the sequence classifiers of notebooks 02-03 and the
+sequence-to-sequence models of notebooks 04-06.
 
-**Loss.** The decoder predicts a distribution :math:`p_\theta(\cdot \mid y_{<t}, x)` at every target
-position; padding must not count, so the cross-entropy is averaged over the real tokens only
-(:math:`m_{bt} = 1` for a real token, 0 for ``<pad>``):
+**The loop.** :func:`fit` is the five lines every PyTorch training has — loss, ``backward()``, clip,
+``step()``, ``zero_grad()`` — plus bookkeeping: evaluation, keeping the best weights, a time budget,
+progress and Ctrl-C. :func:`batch_loss` is the first of those lines for either kind of batch:
+
+- a classifier batch ``(x (B, T, I), y (B,))``: the cross-entropy of ``model(x)`` against ``y``;
+- a seq2seq :class:`~s2s_lab.data.Batch`: the decoder predicts :math:`p_\theta(\cdot \mid y_{<t}, x)` at every
+  target position; padding must not count, so the cross-entropy is averaged over the real tokens only
+  (:math:`m_{bt} = 1` for a real token, 0 for ``<pad>``):
 
 .. math::
     \mathcal{L}(\theta) = -\frac{1}{\sum_{b,t} m_{bt}} \sum_{b,t} m_{bt} \log p_\theta(y_{bt} \mid y_{b,<t}, x_b)
 
-**Optimisation.** Adam (Kingma & Ba, 2015); before each update the gradient is rescaled so that its norm
-is at most ``clip`` (Pascanu et al., 2013), which keeps recurrent networks from blowing up.
+**Optimisation.** Adam (Kingma & Ba, 2015) unless another optimiser is given; before each update the
+gradient is rescaled so that its norm is at most ``clip`` (Pascanu et al., 2013), which keeps recurrent
+networks from blowing up.
 
-**Metrics.** *Exact match*: the fraction of sequences whose greedy decoding equals the target to the
-letter (including where it stops). *Token accuracy*: the fraction of target positions predicted right.
-
-Any model with ``forward(src, src_mask, tgt_in, teacher_forcing) -> logits (B, T, V)`` and
-``greedy_decode(src, src_mask, max_len) -> (tokens, extras)`` trains here (RNN encoder-decoders with or
-without attention, Transformers). ``fit`` keeps the best weights seen so far (by validation exact match,
-else training loss); if you interrupt it (Ctrl-C, ``KeyboardInterrupt``), it stops cleanly and the model
-holds those best weights.
+**Metrics.** Classifiers: *accuracy*. Seq2seq: *exact match* (the greedy decoding equals the target to the
+letter, including where it stops) and *token accuracy* (the fraction of target positions predicted right).
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import io
+import math
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import torch
@@ -48,6 +48,8 @@ def num_threads(n: int | None):
     threads wait for each other (we measured a 2-thread run up to 10x slower than a 1-thread one on a
     busy 2-core machine). The recipes of the notebooks therefore train with one thread.
     """
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ValueError(f"expected threads as a whole number >= 1 (or None), got {n!r}.")
     old = torch.get_num_threads()
     if n is not None:
         torch.set_num_threads(n)
@@ -62,6 +64,9 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+# ----------------------------------------------------------------------------------------------
+# Losses and metrics
+# ----------------------------------------------------------------------------------------------
 def masked_cross_entropy(logits: Tensor, targets: Tensor, mask: Tensor) -> Tensor:
     """Mean of :math:`-\\log p(y_{bt})` over the positions where ``mask`` is True.
 
@@ -69,10 +74,20 @@ def masked_cross_entropy(logits: Tensor, targets: Tensor, mask: Tensor) -> Tenso
     """
     if logits.dim() != 3 or targets.shape != logits.shape[:2] or mask.shape != targets.shape:
         raise ValueError(f"expected logits (B, T, V) with targets and mask (B, T), got logits "
-                         f"{tuple(logits.shape)}, targets {tuple(targets.shape)}, mask {tuple(mask.shape)}.")
+                         f"{tuple(logits.shape)}, targets {tuple(targets.shape)}, mask {tuple(mask.shape)}.")  # fmt: skip
     nll = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # (B, T)
     m = mask.to(nll.dtype)
     return (nll * m).sum() / m.sum().clamp(min=1)
+
+
+def batch_loss(model: nn.Module, batch, teacher_forcing: float = 1.0) -> Tensor:
+    """The training loss of one batch: masked cross-entropy for a seq2seq :class:`~s2s_lab.data.Batch`,
+    cross-entropy of ``model(x)`` against ``y`` for a classifier batch ``(x, y)``."""
+    if isinstance(batch, Batch):
+        logits = model(batch.src, batch.src_mask, batch.tgt_in, teacher_forcing=teacher_forcing)  # (B, T, V)
+        return masked_cross_entropy(logits, batch.tgt_out, batch.tgt_mask)
+    x, y = batch
+    return F.cross_entropy(model(x), y)
 
 
 def _align(pred: Tensor, target: Tensor) -> Tensor:
@@ -95,20 +110,11 @@ def token_accuracy(pred: Tensor, target: Tensor, mask: Tensor) -> tuple[int, int
     return int(right), int(mask.sum())
 
 
-@torch.no_grad()
-def evaluate(model: nn.Module, loader, device=None, max_extra: int = 0) -> dict[str, float]:
-    """Greedy-decode every batch of ``loader``; return plain floats: ``exact_match``, ``token_accuracy``
-    (of the greedy decoding), ``loss`` (teacher-forced masked cross-entropy) and ``teacher_forced_accuracy``
-    (token accuracy when the decoder reads the true previous tokens; its gap to ``token_accuracy`` is the
-    price of feeding the model its own predictions)."""
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    was_training = model.training
-    model.eval()
+def _evaluate_seq2seq(model: nn.Module, batches, max_extra: int) -> dict[str, float]:
     n_exact = n_seq = right = total = tf_right = 0
     loss_sum = 0.0
-    for batch in loader:
-        batch = batch.to(device)
-        logits = model(batch.src, batch.src_mask, batch.tgt_in)
+    for batch in batches:
+        logits = model(batch.src, batch.src_mask, batch.tgt_in)  # (B, T, V), teacher-forced
         loss_sum += float(masked_cross_entropy(logits, batch.tgt_out, batch.tgt_mask)) * int(batch.tgt_mask.sum())
         tf_right += token_accuracy(logits.argmax(-1), batch.tgt_out, batch.tgt_mask)[0]
         pred, _ = model.greedy_decode(batch.src, batch.src_mask, batch.tgt_out.shape[1] + max_extra)
@@ -116,21 +122,67 @@ def evaluate(model: nn.Module, loader, device=None, max_extra: int = 0) -> dict[
         n_seq += batch.src.shape[0]
         r, t = token_accuracy(pred, batch.tgt_out, batch.tgt_mask)
         right, total = right + r, total + t
-    model.train(was_training)
-    if n_seq == 0:
-        raise ValueError("expected a loader with at least one batch, got an empty one.")
     return {"exact_match": n_exact / n_seq, "token_accuracy": right / total, "loss": loss_sum / total,
-            "teacher_forced_accuracy": tf_right / total}
+            "teacher_forced_accuracy": tf_right / total}  # fmt: skip
 
 
+def _evaluate_classifier(model: nn.Module, batches) -> dict[str, float]:
+    correct = total = 0
+    loss_sum = 0.0
+    for x, y in batches:
+        logits = model(x)  # (B, C)
+        loss_sum += float(F.cross_entropy(logits, y, reduction="sum"))
+        correct += int((logits.argmax(-1) == y).sum())
+        total += len(y)
+    return {"accuracy": correct / total, "loss": loss_sum / total}
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loader, device=None, max_extra: int = 0) -> dict[str, float]:
+    """Score ``model`` on every batch of ``loader``; return plain floats.
+
+    Classifier batches ``(x, y)``: ``accuracy`` and ``loss`` (mean cross-entropy).
+
+    Seq2seq batches: ``exact_match``, ``token_accuracy`` (of the greedy decoding), ``loss`` (teacher-forced
+    masked cross-entropy) and ``teacher_forced_accuracy`` (token accuracy when the decoder reads the true
+    previous tokens; its gap to ``token_accuracy`` is the price of feeding the model its own predictions).
+    """
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    batches = [b.to(device) if isinstance(b, Batch) else tuple(t.to(device) for t in b) for b in loader]
+    if not batches:
+        raise ValueError("expected a loader with at least one batch, got an empty one.")
+    was_training = model.training
+    model.eval()
+    try:
+        if isinstance(batches[0], Batch):
+            return _evaluate_seq2seq(model, batches, max_extra)
+        return _evaluate_classifier(model, batches)
+    finally:
+        model.train(was_training)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """The number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def score(record: dict) -> float:
+    """The headline metric of an evaluation: exact match (seq2seq) or accuracy (classifier)."""
+    return record["exact_match"] if "exact_match" in record else record["accuracy"]
+
+
+# ----------------------------------------------------------------------------------------------
+# The trainer
+# ----------------------------------------------------------------------------------------------
 @dataclass
 class History:
     """What :func:`fit` did.
 
     ``steps``/``losses``: the step number and training loss of every update. ``evals``: one dict per
-    evaluation (``step``, ``seconds``, ``train_loss`` and, with a validation loader, ``exact_match``,
-    ``token_accuracy``, ``loss``). ``best``: the evaluation whose weights the model holds at the end.
-    ``stopped``: why training ended (``"epochs"``, ``"max_seconds"``, ``"target"``, ``"interrupted"``).
+    evaluation (``step``, ``seconds``, ``train_loss`` and, with a validation loader, the metrics of
+    :func:`evaluate`). ``best``: the evaluation whose weights the model holds at the end (with
+    ``restore_best``). ``stopped``: why training ended (``"epochs"``, ``"max_seconds"``, ``"target"``,
+    ``"interrupted"``). ``seconds``: wall-clock time (it varies between runs and machines).
     """
 
     steps: list[int] = field(default_factory=list)
@@ -144,185 +196,155 @@ class History:
     def interrupted(self) -> bool:
         return self.stopped == "interrupted"
 
+    def metric(self, name: str) -> list[float]:
+        """One metric over all evaluations, e.g. ``history.metric("accuracy")``."""
+        return [e[name] for e in self.evals if name in e]
+
+    @property
+    def accuracies(self) -> list[float]:
+        """A classifier's validation accuracy after each evaluation (``metric("accuracy")``)."""
+        return self.metric("accuracy")
+
+
+def _check_fit_args(train_loader, epochs, max_seconds, lr, clip, teacher_forcing, eval_every, target) -> None:
+    """Refuse every setting with which training would silently do nothing or diverge."""
+
+    def number(x) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"expected epochs as a whole number >= 1, got {epochs!r}; with none, nothing is trained.")
+    if not number(lr) or not math.isfinite(lr) or lr <= 0:
+        raise ValueError(f"expected a finite learning rate lr > 0, got {lr!r}.")
+    if clip is not None and (not number(clip) or not math.isfinite(clip) or clip <= 0):
+        raise ValueError(f"expected clip > 0 (the largest gradient norm) or None for no clipping, got {clip!r}; "
+                         f"clip <= 0 would scale every gradient to zero.")  # fmt: skip
+    if not number(teacher_forcing) or not 0.0 <= teacher_forcing <= 1.0:
+        raise ValueError(f"expected teacher_forcing in [0, 1], got {teacher_forcing!r}.")
+    if max_seconds is not None and (not number(max_seconds) or not max_seconds > 0):
+        raise ValueError(f"expected max_seconds > 0 (or None for no time limit), got {max_seconds!r}.")
+    if eval_every is not None and (isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1):
+        raise ValueError(f"expected eval_every as a whole number of updates >= 1 (or None), got {eval_every!r}.")
+    if target is not None and (not number(target) or not 0.0 < target <= 1.0):
+        raise ValueError(f"expected target in (0, 1] (a fraction such as 0.99), got {target!r}.")
+    if hasattr(train_loader, "__len__") and len(train_loader) == 0:
+        raise ValueError("the training loader has no batches: give it at least one example.")
+
 
 def fit(model: nn.Module, train_loader, *, val_loader=None, epochs: int = 10, max_seconds: float | None = None,
-        lr: float = 1e-3, teacher_forcing: float = 1.0, clip: float | None = 1.0, device=None,
-        progress: bool = False, callback: Callable[[History], None] | None = None, eval_every: int | None = None,
-        target: float | None = None, optimizer: torch.optim.Optimizer | None = None,
-        restore_best: bool = True, threads: int | None = None) -> History:
-    """Train ``model`` with masked cross-entropy, Adam and gradient-norm clipping; return a :class:`History`.
+        target: float | None = None, eval_every: int | None = None, optimizer: torch.optim.Optimizer | None = None,
+        lr: float = 1e-3, clip: float | None = 1.0, teacher_forcing: float = 1.0, restore_best: bool = True,
+        device=None, threads: int | None = None, progress: bool = False, desc: str = "training",
+        callback: Callable[[History], None] | None = None) -> History:  # fmt: skip
+    """Train ``model`` on the batches of ``train_loader``; return a :class:`History`.
 
     Args:
-        model: any model of the collection's interface (see the module docstring).
-        train_loader / val_loader: iterables of :class:`~s2s_lab.data.Batch`.
+        model: a classifier (``model(x) -> logits (B, C)``) or a :class:`~s2s_lab.interface.Seq2SeqModel`.
+        train_loader / val_loader: iterables of classifier batches ``(x, y)`` or seq2seq
+            :class:`~s2s_lab.data.Batch` es (see :func:`batch_loss`).
         epochs: passes over ``train_loader``; max_seconds: stop after this much wall-clock time.
-        lr: Adam's learning rate (ignored if ``optimizer`` is given).
-        teacher_forcing: probability of feeding the true previous token (1.0 = always).
-        clip: maximal gradient norm (``None``: no clipping).
-        device: where to train (default: GPU if present, else CPU); the model is moved there.
-        progress: show a ``tqdm`` progress bar. callback: called with the history after every update
-            and every evaluation (the live loss-curve widget of :mod:`s2s_lab.widgets` is one).
+        target: stop as soon as the validation score (exact match or accuracy) reaches this fraction.
         eval_every: evaluate every this many updates (default: at the end of each epoch).
-        target: stop as soon as validation exact match reaches this fraction (e.g. ``0.99``).
-        restore_best: at the end, load the best weights seen (best validation exact match, ties broken by
-            lower validation loss; without a validation loader, lowest mean training loss since the last
-            evaluation).
+        optimizer: any ``torch.optim`` optimiser over ``model``'s parameters (default: Adam with ``lr``).
+        clip: maximal gradient norm (``None``: no clipping).
+        teacher_forcing: seq2seq only: probability of feeding the true previous token (1.0 = always).
+        restore_best: at the end, load the weights of the best evaluation (best validation score, ties
+            broken by lower validation loss; without a validation loader, lowest mean training loss since
+            the previous evaluation). ``False``: keep the final weights.
+        device: where to train (default: GPU if present, else CPU); the model is moved there.
         threads: train with this many CPU threads (see :func:`num_threads`; ``None``: torch's setting).
+        progress: show a ``tqdm`` progress bar labelled ``desc``. callback: called with the history after
+            every update and every evaluation (the live loss-curve widget of :mod:`s2s_lab.widgets` is one).
 
-    A ``KeyboardInterrupt`` (Ctrl-C, or raised by ``callback``) ends training early; the model then holds
-    the best weights so far and ``history.stopped == "interrupted"``.
+    A ``KeyboardInterrupt`` (Ctrl-C, or raised by ``callback``) ends training early and says which weights
+    the model holds: those of the best evaluation so far, or, before any evaluation, the latest ones.
     """
-    if not 0.0 <= teacher_forcing <= 1.0:
-        raise ValueError(f"expected teacher_forcing in [0, 1], got {teacher_forcing}.")
+    _check_fit_args(train_loader, epochs, max_seconds, lr, clip, teacher_forcing, eval_every, target)
     device = torch.device(device) if device is not None else default_device()
     model.to(device)
     opt = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
-    n_batches = len(train_loader) if hasattr(train_loader, "__len__") else None
     hist, best_state, best_key = History(), None, None
-    start, step, since_eval = time.perf_counter(), 0, []
+    start, since_eval = time.perf_counter(), []
 
     def do_eval() -> None:
         nonlocal best_state, best_key
-        rec = {"step": step, "seconds": round(time.perf_counter() - start, 3),
-               "train_loss": sum(since_eval) / max(len(since_eval), 1)}
+        rec = {"step": len(hist.steps), "seconds": round(time.perf_counter() - start, 3),
+               "train_loss": sum(since_eval) / max(len(since_eval), 1)}  # fmt: skip
         if val_loader is not None:
             rec.update(evaluate(model, val_loader, device))
-            key = (rec["exact_match"], -rec["loss"])
-        else:
-            key = (-rec["train_loss"],)
+        key = (score(rec), -rec["loss"]) if val_loader is not None else (-rec["train_loss"],)
         since_eval.clear()
         hist.evals.append(rec)
         if best_key is None or key > best_key:
             best_key, hist.best = key, rec
-            best_state = copy.deepcopy(model.state_dict())
+            if restore_best:
+                best_state = copy.deepcopy(model.state_dict())
         if callback is not None:
             callback(hist)
-        if target is not None and rec.get("exact_match", 0.0) >= target:
+        if target is not None and val_loader is not None and score(rec) >= target:
             hist.stopped = "target"
 
-    # with a time budget or a target the number of steps is unknown in advance
-    total = epochs * n_batches if n_batches is not None and max_seconds is None and target is None else None
-    bar = tqdm(total=total, disable=not progress, desc="training", unit="step")
+    def update(batch) -> None:  # the training step itself
+        loss = batch_loss(model, batch, teacher_forcing)
+        if not torch.isfinite(loss):
+            raise ValueError(f"the training loss became {float(loss)} at step {len(hist.steps)}; "
+                             f"lower the learning rate or keep gradient clipping on.")  # fmt: skip
+        loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        hist.steps.append(len(hist.steps) + 1)
+        hist.losses.append(loss.item())
+        since_eval.append(hist.losses[-1])
+
+    n_batches = len(train_loader) if hasattr(train_loader, "__len__") else None
+    known_total = n_batches is not None and max_seconds is None and target is None
+    bar = tqdm(total=epochs * n_batches if known_total else None, disable=not progress, desc=desc, unit="step")
     model.train()
+    opt.zero_grad(set_to_none=True)
     with num_threads(threads):
         try:
             for _epoch in range(epochs):
                 for batch in train_loader:
-                    batch = batch.to(device)
-                    logits = model(batch.src, batch.src_mask, batch.tgt_in, teacher_forcing=teacher_forcing)
-                    loss = masked_cross_entropy(logits, batch.tgt_out, batch.tgt_mask)
-                    if not torch.isfinite(loss):
-                        raise ValueError(f"the training loss became {float(loss)} at step {step}; "
-                                         f"lower the learning rate (lr={lr}) or keep gradient clipping on.")
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    if clip is not None:
-                        nn.utils.clip_grad_norm_(model.parameters(), clip)
-                    opt.step()
-                    step += 1
-                    hist.steps.append(step)
-                    hist.losses.append(loss.item())
-                    since_eval.append(hist.losses[-1])
+                    update(batch.to(device) if isinstance(batch, Batch) else tuple(t.to(device) for t in batch))
                     bar.update(1)
                     bar.set_postfix(loss=f"{hist.losses[-1]:.3f}", refresh=False)
                     if callback is not None:
                         callback(hist)
                     out_of_time = max_seconds is not None and time.perf_counter() - start >= max_seconds
-                    if (eval_every and step % eval_every == 0) or out_of_time:
+                    if (eval_every and len(hist.steps) % eval_every == 0) or out_of_time:
                         do_eval()  # sets hist.stopped = "target" when the target is reached
                         if out_of_time and not hist.stopped:
                             hist.stopped = "max_seconds"
                     if hist.stopped:
                         break
+                if not hist.steps:
+                    raise ValueError("the training loader gave no batches: give it at least one example.")
                 if not hist.stopped and not eval_every:
                     do_eval()
                 if hist.stopped:
                     break
             if not hist.stopped:
                 hist.stopped = "epochs"
-                if eval_every and (not hist.evals or hist.evals[-1]["step"] != step):
+                if not hist.evals or hist.evals[-1]["step"] != len(hist.steps):
                     do_eval()
         except KeyboardInterrupt:
             hist.stopped = "interrupted"
         finally:
             bar.close()
-    if (restore_best or hist.interrupted) and best_state is not None:
+    if best_state is not None:
         model.load_state_dict(best_state)
     hist.seconds = time.perf_counter() - start
     if hist.interrupted:
-        where = f"step {hist.best['step']}" if hist.best else "the start (no evaluation yet)"
-        print(f"Training interrupted at step {step}; the model keeps the best weights so far (from {where}).")
+        if best_state is not None:
+            held = f"the weights of its best evaluation so far (step {hist.best['step']})"
+        else:
+            why = "no evaluation had happened yet" if not hist.evals else "restore_best=False"
+            held = f"its latest weights (step {len(hist.steps)}; {why})"
+        print(f"Training interrupted at step {len(hist.steps)}; the model keeps {held}.")
     return hist
 
 
-# ----------------------------------------------------------------------------------------------
-# Checkpoints
-# ----------------------------------------------------------------------------------------------
-FORMAT = "s2s-lab checkpoint v1"
-MODEL_CLASSES: dict[str, type] = {}
-
-
-def register_model(cls: type) -> type:
-    """Let :func:`load_checkpoint` rebuild ``cls`` from its ``config`` (a dict of constructor arguments)."""
-    MODEL_CLASSES[cls.__name__] = cls
-    return cls
-
-
-def save_checkpoint(path: str | Path, model: nn.Module, **extra) -> None:
-    """Save the weights, the model's ``config`` (if it has one) and ``extra`` (plain values: numbers,
-    strings, lists, dicts, tensors; e.g. ``src_tokens=vocab.tokens``) to ``path``."""
-    blob = {"format": FORMAT, "class": type(model).__name__, "config": getattr(model, "config", None),
-            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "extra": extra}
-    buf = io.BytesIO()
-    torch.save(blob, buf)
-    Path(path).write_bytes(buf.getvalue())
-
-
-def load_checkpoint(path: str | Path, model: nn.Module | None = None, map_location="cpu"):
-    """Load a checkpoint written by :func:`save_checkpoint` (with ``torch.load(weights_only=True)``).
-
-    With ``model``, load the weights into it; without, rebuild the model from the saved ``config``.
-    Returns ``(model, extra)``. A missing, damaged or mismatched file raises an error that says which.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at '{path}'; check the path, or train and save one first.")
-    try:
-        blob = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # truncated, not a torch file, or holding arbitrary objects
-        raise ValueError(f"could not read the checkpoint '{path.name}': the file is damaged or was not "
-                         f"written by save_checkpoint ({type(err).__name__}).") from None
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise ValueError(f"'{path.name}' is a PyTorch file but not an s2s-lab checkpoint; "
-                         f"save one with s2s_lab.training.save_checkpoint.")
-    config = blob["config"]
-    if model is None:
-        if blob["class"] not in MODEL_CLASSES or config is None:
-            raise ValueError(f"cannot rebuild a {blob['class']} from '{path.name}'; "
-                             f"create the model yourself and pass it as load_checkpoint(path, model).")
-        model = MODEL_CLASSES[blob["class"]](**config)
-    else:
-        mine = getattr(model, "config", None)
-        if type(model).__name__ != blob["class"]:
-            raise ValueError(f"'{path.name}' holds a {blob['class']}, but the model given is a "
-                             f"{type(model).__name__}.")
-        if config is not None and mine is not None and config != mine:
-            diff = ", ".join(f"{k}={config.get(k)!r} (yours: {mine.get(k)!r})"
-                             for k in sorted(set(config) | set(mine)) if config.get(k) != mine.get(k))
-            raise ValueError(f"'{path.name}' was saved from a model with different settings: {diff}.")
-    own = model.state_dict()
-    theirs = blob["state_dict"]
-    wrong = [k for k in theirs if k in own and theirs[k].shape != own[k].shape]
-    missing, unexpected = sorted(set(own) - set(theirs)), sorted(set(theirs) - set(own))
-    if wrong or missing or unexpected:
-        parts = [f"{k} has shape {tuple(theirs[k].shape)} in the file but {tuple(own[k].shape)} in the model"
-                 for k in wrong[:3]]
-        parts += [f"missing {', '.join(missing[:3])}"] * bool(missing)
-        parts += [f"unexpected {', '.join(unexpected[:3])}"] * bool(unexpected)
-        raise ValueError(f"'{path.name}' does not fit this model: {'; '.join(parts)}.")
-    model.load_state_dict(theirs)
-    return model, blob["extra"]
-
-
-__all__ = ["default_device", "masked_cross_entropy", "exact_match", "token_accuracy", "evaluate", "History",
-           "fit", "save_checkpoint", "load_checkpoint", "register_model"]
+__all__ = ["num_threads", "default_device", "masked_cross_entropy", "batch_loss", "exact_match", "token_accuracy",
+           "evaluate", "count_parameters", "score", "History", "fit"]  # fmt: skip

@@ -7,7 +7,7 @@ r"""The Transformer (Vaswani et al., 2017, *Attention Is All You Need*) from its
   (``batch_first=True``): same constructor arguments, parameter names and outputs, so their
   ``state_dict`` loads and both compute the same numbers. Attention is :class:`s2s_lab.attention.MultiHeadAttention`.
 - :class:`Seq2SeqTransformer`: a small encoder-decoder Transformer with the collection's seq2seq interface
-  (``forward(src, src_mask, tgt_in)`` -> logits, ``greedy_decode``), trained by :func:`s2s_lab.training.fit`.
+  (``forward(src, src_mask, tgt_in)`` -> logits, ``greedy_decode``), trained by :func:`s2s_lab.fit`.
 
 **Post-norm or pre-norm.** The paper (and PyTorch's default, ``norm_first=False``) normalises *after* each
 residual addition, :math:`x \leftarrow \operatorname{LN}(x + \operatorname{Sublayer}(x))` ("post-norm").
@@ -33,9 +33,9 @@ from torch import Tensor, nn
 
 from ._checks import check_float, shape_str
 from .attention import MultiHeadAttention
+from .checkpoints import register_model
 from .data import BOS, EOS, PAD
-from .seq2seq import check_src
-from .training import register_model
+from .interface import check_max_len, check_src, check_tgt_in
 
 
 # ----------------------------------------------------------------------------------------------
@@ -144,8 +144,9 @@ class LayerNorm(nn.Module):
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
 
 
-class _LayerBase(nn.Module):
-    """Feed-forward block, dropout and checks shared by the encoder and decoder layers."""
+class TransformerLayerBase(nn.Module):
+    """What the encoder and decoder layers share: the feed-forward block, the residual connection around
+    each sublayer (:meth:`residual`), dropout and the input checks."""
 
     def __init__(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first,
                  bias, n_norms):  # fmt: skip
@@ -170,7 +171,7 @@ class _LayerBase(nn.Module):
         r""":math:`\operatorname{FFN}(x) = W_2\, \operatorname{act}(W_1 x + b_1) + b_2` (section 3.3), then dropout."""
         return self.dropout_last(self.linear2(self.dropout(self.activation(self.linear1(x)))))  # (B, T, d)
 
-    def _sublayer(self, x: Tensor, sublayer, norm) -> tuple[Tensor, Tensor | None]:
+    def residual(self, x: Tensor, sublayer, norm) -> tuple[Tensor, Tensor | None]:
         """A residual connection around ``sublayer`` (which returns ``(output, weights)``), with the layer
         norm after the sum (post-norm, the paper) or before the sublayer (pre-norm)."""
         if self.norm_first:
@@ -179,7 +180,8 @@ class _LayerBase(nn.Module):
         out, weights = sublayer(x)
         return norm(x + out), weights
 
-    def _ff(self, x: Tensor) -> tuple[Tensor, None]:
+    def feed_forward(self, x: Tensor) -> tuple[Tensor, None]:
+        """The feed-forward block as a sublayer for :meth:`residual` (it has no attention weights)."""
         return self._ff_block(x), None
 
     def _check(self, x: Tensor, what: str) -> None:
@@ -188,7 +190,7 @@ class _LayerBase(nn.Module):
             raise ValueError(f"expected {what} of shape (B, T, d_model={self.d_model}), got {shape_str(x.shape)}.")
 
 
-class TransformerEncoderLayer(_LayerBase):
+class TransformerEncoderLayer(TransformerLayerBase):
     r"""One encoder layer (Vaswani et al., 2017, section 3.1): self-attention, then a feed-forward network,
     each wrapped in a residual connection and layer normalisation. Drop-in for
     ``torch.nn.TransformerEncoderLayer(..., batch_first=True)``.
@@ -238,15 +240,15 @@ class TransformerEncoderLayer(_LayerBase):
             out, w = self.self_attn(y, y, y, key_padding_mask=src_key_padding_mask, attn_mask=src_mask)
             return self.dropout1(out), w
 
-        x, w = self._sublayer(x, sa, self.norm1)
-        x, _ = self._sublayer(x, self._ff, self.norm2)
+        x, w = self.residual(x, sa, self.norm1)
+        x, _ = self.residual(x, self.feed_forward, self.norm2)
         return x, w  # (B, S, d), (B, nhead, S, S)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         return self.forward_with_weights(src, src_mask, src_key_padding_mask, is_causal)[0]
 
 
-class TransformerDecoderLayer(_LayerBase):
+class TransformerDecoderLayer(TransformerLayerBase):
     r"""One decoder layer (Vaswani et al., 2017, section 3.1): masked self-attention, cross-attention to the
     encoder's output ("memory"), and a feed-forward network, each with a residual connection and layer norm.
     Drop-in for ``torch.nn.TransformerDecoderLayer(..., batch_first=True)``.
@@ -305,9 +307,9 @@ class TransformerDecoderLayer(_LayerBase):
                                          attn_mask=memory_mask)  # fmt: skip
             return self.dropout2(out), w
 
-        x, w_self = self._sublayer(x, sa, self.norm1)
-        x, w_cross = self._sublayer(x, ca, self.norm2)
-        x, _ = self._sublayer(x, self._ff, self.norm3)
+        x, w_self = self.residual(x, sa, self.norm1)
+        x, w_cross = self.residual(x, ca, self.norm2)
+        x, _ = self.residual(x, self.feed_forward, self.norm3)
         return x, w_self, w_cross  # (B, T, d), (B, nhead, T, T), (B, nhead, T, S)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
@@ -341,7 +343,7 @@ class Seq2SeqTransformer(nn.Module):
         d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout, activation,
         norm_first: as :class:`TransformerEncoderLayer`; the layer counts are :math:`N`.
         max_len: the longest source or target the positional encoding covers (also ``max_src_len``, the
-            longest input :func:`s2s_lab.seq2seq.decode_text` accepts).
+            longest input :func:`s2s_lab.decode_text` accepts).
         pad_id, bos_id, eos_id: special token ids (the collection's :mod:`s2s_lab.data`: 0, 1, 2).
 
     Inputs of :meth:`forward`: ``src, src_mask, tgt_in, teacher_forcing=1.0``
@@ -404,15 +406,8 @@ class Seq2SeqTransformer(nn.Module):
                 f"use a shorter sequence or build the model with a larger max_len."
             )
 
-    def _check_tgt(self, tgt_in: Tensor) -> None:
-        V = self.tgt_embed.num_embeddings
-        if not isinstance(tgt_in, Tensor) or tgt_in.dtype != torch.long or tgt_in.dim() != 2 or tgt_in.shape[1] == 0:
-            got = f"{tgt_in.dtype} tensor of shape {shape_str(tgt_in.shape)}" if isinstance(tgt_in, Tensor) \
-                else type(tgt_in).__name__
-            raise ValueError(f"expected tgt_in as token ids: a long tensor of shape (B, T) with T >= 1, got {got}.")
-        if tgt_in.min() < 0 or tgt_in.max() >= V:
-            raise ValueError(f"expected target token ids in [0, {V - 1}], got ids from "
-                             f"{int(tgt_in.min())} to {int(tgt_in.max())}.")  # fmt: skip
+    def _check_tgt(self, tgt_in: Tensor, batch_size: int) -> None:
+        check_tgt_in(tgt_in, batch_size, self.tgt_embed.num_embeddings)
         self._check_length(tgt_in, "tgt_in")
 
     # -- the model -----------------------------------------------------------------------------
@@ -454,7 +449,7 @@ class Seq2SeqTransformer(nn.Module):
     def decode(self, tgt_in: Tensor, memory: Tensor, src_mask: Tensor, return_weights: bool = False):
         """Logits ``(B, T, V)`` for every position of ``tgt_in`` at once (causal mask); with ``return_weights``,
         also lists of every layer's self- ``(B, nhead, T, T)`` and cross-attention ``(B, nhead, T, S)``."""
-        self._check_tgt(tgt_in)
+        self._check_tgt(tgt_in, memory.shape[0])
         mask = causal_mask(tgt_in.shape[1], tgt_in.device)  # (T, T)
         x, w_self, w_cross = self.embed(tgt_in, self.tgt_embed), [], []
         for layer in self.decoder_layers:
@@ -465,9 +460,6 @@ class Seq2SeqTransformer(nn.Module):
         return (logits, w_self, w_cross) if return_weights else logits
 
     def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor, teacher_forcing: float = 1.0) -> Tensor:
-        if isinstance(tgt_in, Tensor) and tgt_in.shape[0] != src.shape[0]:
-            raise ValueError(f"expected tgt_in with batch size B={src.shape[0]} like src, "
-                             f"got {shape_str(tgt_in.shape)}.")  # fmt: skip
         return self.decode(tgt_in, self.encode(src, src_mask), src_mask)  # (B, T, V)
 
     @torch.no_grad()
@@ -478,8 +470,7 @@ class Seq2SeqTransformer(nn.Module):
 
         Returns ``(tokens (B, <= max_len) long, extras)`` (see the class docstring).
         """
-        if max_len < 1:
-            raise ValueError(f"expected max_len >= 1, got {max_len}.")
+        check_max_len(max_len)
         memory = self.encode(src, src_mask)  # (B, S, d)
         B = src.shape[0]
         ys = torch.full((B, 1), self.bos_id, dtype=torch.long, device=src.device)  # (B, 1)

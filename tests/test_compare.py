@@ -3,7 +3,8 @@
 import torch
 
 from s2s_lab import PairDataset, Seq2Seq, Seq2SeqTransformer, make_loader, make_task
-from s2s_lab.compare import count_parameters, decoding_speed, format_table, sequential_steps, summary_row
+from s2s_lab.experiments import decoding_speed, format_table, sequential_steps, summary_row
+from s2s_lab.training import count_parameters
 from s2s_lab.training import History, evaluate
 
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from s2s_lab.exercises_gated import (check_gru_keep, check_gru_step, check_lstm_step, check_memory_gates,
+from s2s_lab.exercises.gated import (check_gru_keep, check_gru_step, check_lstm_step, check_memory_gates,
                                      check_num_parameters, num_recurrent_parameters)
 
 

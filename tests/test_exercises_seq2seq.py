@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from s2s_lab.exercises_seq2seq import check_additive_attention, check_masked_cross_entropy
+from s2s_lab.exercises.seq2seq import check_additive_attention, check_masked_cross_entropy
 
 
 def test_masked_cross_entropy_check(capsys):

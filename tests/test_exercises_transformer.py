@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from s2s_lab.exercises_transformer import check_causal_mask, check_positional_encoding, check_scaled_dot_product
+from s2s_lab.exercises.transformer import check_causal_mask, check_positional_encoding, check_scaled_dot_product
 
 
 def attention_right(Q, K, V, mask):

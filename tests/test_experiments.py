@@ -3,7 +3,8 @@
 import pytest
 
 from s2s_lab import Seq2Seq, make_task
-from s2s_lab.experiments import DATA_DIR, accuracy_by_length, load_trained, save_trained, train_dates
+from s2s_lab.checkpoints import save_checkpoint
+from s2s_lab.experiments import accuracy_by_length, load_trained, save_trained, train_dates
 
 SHIPPED = {"reversal_plain": None, "reversal_attention": "additive", "dates_dot": "dot",
            "dates_general": "general", "dates_scaled_dot": "scaled_dot"}
@@ -30,4 +31,8 @@ def test_train_dates_pipeline_runs(tmp_path):
     save_trained(tmp_path / "d.pt", r, seed=0)
     again, task = load_trained(tmp_path / "d.pt")
     assert again.config == r.model.config and task.name == "dates"
-    assert DATA_DIR.name == "data"
+    with pytest.raises(ValueError, match="not of a notebook experiment"):
+        save_checkpoint(tmp_path / "plain.pt", r.model)
+        load_trained(tmp_path / "plain.pt")
+    with pytest.raises(FileNotFoundError, match="ships"):
+        load_trained("no_such_model")

@@ -58,8 +58,8 @@ def test_shared_weight_gates_need_equal_sizes_and_confuse_input_with_memory():
     for name in "ifgo":  # swapping what is read and what is remembered changes nothing
         torch.testing.assert_close(gates_am[name], gates_ma[name])
     cell = LSTMCell(4, 4)  # the real LSTM tells them apart
-    _, parts_am = cell._step_with_parts(a, (m, torch.zeros(1, 4)))
-    _, parts_ma = cell._step_with_parts(m, (a, torch.zeros(1, 4)))
+    _, parts_am = cell.step_with_parts(a, (m, torch.zeros(1, 4)))
+    _, parts_ma = cell.step_with_parts(m, (a, torch.zeros(1, 4)))
     assert not torch.allclose(parts_am["i"], parts_ma["i"], atol=1e-3)
     with pytest.raises(ValueError, match="needs I = H"):
         lstm_gates_shared_weight(torch.randn(1, 3), torch.randn(1, 4), torch.randn(16, 3))

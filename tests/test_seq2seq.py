@@ -5,7 +5,8 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from s2s_lab.data import EOS, PAD, Vocab, collate
-from s2s_lab.seq2seq import Encoder, Seq2Seq, decode_text
+from s2s_lab.interface import decode_text
+from s2s_lab.seq2seq import Encoder, Seq2Seq
 
 
 def _batch(seed=0, V=9, B=4, S=6):
@@ -104,8 +105,16 @@ def test_bad_source_input():
         m(src, mask & False, src)
     with pytest.raises(ValueError, match=r"ids in \[0, 8\]"):
         m(src + 100, mask, src)
-    with pytest.raises(ValueError, match="tgt_in of shape"):
+    with pytest.raises(ValueError, match="tgt_in with batch size B=4"):
         m(src, mask, src[:2])
+    with pytest.raises(ValueError, match=r"tgt_in as token ids: .* T >= 1, got a torch.int64 tensor of shape \(4, 0\)"):
+        m(src, mask, src[:, :0])
+    with pytest.raises(ValueError, match=r"target token ids in \[0, 7\], got ids from"):
+        m(src, mask, src.clamp(max=7) + 1)
+    with pytest.raises(ValueError, match="tgt_in as token ids: a long tensor"):
+        m(src, mask, src.float())
+    with pytest.raises(ValueError, match=r"max_len as a whole number >= 1 .* got 2.5"):
+        m.greedy_decode(src, mask, 2.5)
     with pytest.raises(ValueError, match="'gru' or 'lstm'"):
         Seq2Seq(9, 8, cell="rnn")
 
@@ -119,7 +128,7 @@ def test_decode_text_messages():
         decode_text(m, "  ", v, v)
     with pytest.raises(ValueError, match="never seen 'z', 'X'"):
         decode_text(m, "azX", v, v)
-    with pytest.raises(ValueError, match="7 chars but this model supports at most 6"):
+    with pytest.raises(ValueError, match="7 chars but this model was trained on at most 6"):
         decode_text(m, "abcdeab", v, v)
 
 

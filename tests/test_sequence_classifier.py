@@ -1,9 +1,12 @@
 import pytest
 import torch
+from torch.utils.data import DataLoader
 
 from s2s_lab import GRU, LSTM, RNN, GRUPaper
 from s2s_lab.memory_tasks import input_size, remember_marked
-from s2s_lab.sequence_classifier import SequenceClassifier, accuracy, train_classifier
+from s2s_lab.experiments import train_classifier
+from s2s_lab.sequence_classifier import SequenceClassifier
+from s2s_lab.training import count_parameters, evaluate
 
 
 @pytest.mark.parametrize("kind, layer", [("RNN", RNN), ("LSTM", LSTM), ("GRU", GRU), ("GRUPaper", GRUPaper)])
@@ -20,7 +23,7 @@ def test_forward_trace_and_cell(kind, layer):
     torch.testing.assert_close(cell_h, model.rnn(x[0])[0], atol=1e-6, rtol=0)
     torch.testing.assert_close(model.probabilities(cell_h[-1]), torch.softmax(logits[0], -1), atol=1e-6, rtol=0)
     k = {"RNN": 1, "LSTM": 4, "GRU": 3, "GRUPaper": 3}[kind]
-    assert model.num_parameters() == k * 6 * (5 + 6 + 2) + 6 * 4 + 4
+    assert count_parameters(model) == k * 6 * (5 + 6 + 2) + 6 * 4 + 4
 
 
 def test_keep_bias_sets_the_forget_and_update_gate():
@@ -45,7 +48,7 @@ def test_training_is_deterministic_and_learns_a_short_delay():
     assert runs[0].losses == runs[1].losses and runs[0].accuracies == runs[1].accuracies
     assert len(runs[0].losses) == 10 * 16 and len(runs[0].accuracies) == 10
     assert runs[0].losses[-1] < 0.5 * runs[0].losses[0]
-    assert accuracy(model, val) == runs[1].accuracies[-1] > 0.9
+    assert evaluate(model, DataLoader(val, batch_size=512))["accuracy"] == runs[1].accuracies[-1] > 0.9
 
 
 @pytest.mark.parametrize("optimizer", ["SGD", "RMSprop", "Adam"])
@@ -59,12 +62,12 @@ def test_bad_training_arguments():
     model = SequenceClassifier("RNN", input_size(), 4, 4)
     with pytest.raises(ValueError, match="optimizer"):
         train_classifier(model, remember_marked(8, 1), optimizer="LBFGS")
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="learning rate lr > 0"):
         train_classifier(model, remember_marked(8, 1), lr=0)
 
 
 def test_train_kinds_and_compare_optimizers_are_reproducible():
-    from s2s_lab.sequence_classifier import compare_optimizers, train_kinds
+    from s2s_lab.experiments import compare_optimizers, train_kinds
 
     train, val = remember_marked(64, 1, seed=1), remember_marked(32, 1, seed=2)
     runs = train_kinds(["RNN", "GRU"], train, val, hidden_size=4, num_classes=4, epochs=2, batch_size=16)

@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from s2s_lab import PairDataset, make_loader, make_task, seed_everything
 from s2s_lab.data import EOS, PAD
 from s2s_lab.seq2seq import Seq2Seq
-from s2s_lab.training import (evaluate, exact_match, fit, load_checkpoint, masked_cross_entropy,
-                              save_checkpoint, token_accuracy)
+from s2s_lab.checkpoints import load_checkpoint, save_checkpoint
+from s2s_lab.training import evaluate, exact_match, fit, masked_cross_entropy, token_accuracy
 
 
 def test_masked_cross_entropy_equals_ignore_index():

@@ -278,9 +278,9 @@ def test_model_errors():
         model(src, src_mask, tgt_in + tgt_in)
     with pytest.raises(ValueError, match="at least one real token"):
         model(src[:, :0], src_mask[:, :0], tgt_in)
-    with pytest.raises(ValueError, match=r"expected tgt_in as token ids.*got torch.int64 tensor of shape \(2, 0\)"):
+    with pytest.raises(ValueError, match=r"expected tgt_in as token ids.*got a torch.int64 tensor of shape \(2, 0\)"):
         model(src, src_mask, tgt_in[:, :0])
-    with pytest.raises(ValueError, match="max_len >= 1"):
+    with pytest.raises(ValueError, match="max_len as a whole number >= 1"):
         model.greedy_decode(src, src_mask, max_len=0)
     assert model.greedy_decode(src, src_mask, max_len=50)[0].shape[1] <= 20  # capped at the model's max_len
 
@@ -288,8 +288,9 @@ def test_model_errors():
 def test_trains_with_the_training_engine_and_checkpoints(one_thread, tmp_path):
     """The same fit/evaluate/checkpoint code as the RNN models, on the reversal task: it must learn."""
     from s2s_lab import PairDataset, make_loader, make_task, seed_everything
-    from s2s_lab.seq2seq import decode_text
-    from s2s_lab.training import evaluate, fit, load_checkpoint, save_checkpoint
+    from s2s_lab.interface import decode_text
+    from s2s_lab.checkpoints import load_checkpoint, save_checkpoint
+    from s2s_lab.training import evaluate, fit
 
     seed_everything(0)
     t = make_task("reversal", 250, 50, 0, seed=0, min_len=3, max_len=3, alphabet="abcdefg")

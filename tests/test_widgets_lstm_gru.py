@@ -6,7 +6,8 @@ import torch
 
 from s2s_lab import SequenceClassifier
 from s2s_lab.memory_tasks import MarkedEncoder, input_size, remember_marked
-from s2s_lab.sequence_classifier import History, compare_optimizers
+from s2s_lab.experiments import compare_optimizers
+from s2s_lab.training import History, count_parameters
 from s2s_lab.widgets import (OptimizerDemo, StepThrough, comparison_figure, delay_figure, gru_equation,
                              lstm_equation, state_gradient_figure)
 
@@ -111,6 +112,6 @@ def test_static_figures_plot_the_given_numbers():
     np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [1e-6, 1e-3, 1.0])
     torch.manual_seed(0)
     model = SequenceClassifier("GRU", 5, 4, 4)
-    fig = comparison_figure({"GRU": (model, History(accuracies=[0.3, 0.8]))})
+    fig = comparison_figure({"GRU": (model, History(evals=[{"accuracy": 0.3}, {"accuracy": 0.8}]))})
     np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [0.3, 0.8])
-    assert fig.axes[1].patches[0].get_height() == model.num_parameters()
+    assert fig.axes[1].patches[0].get_height() == count_parameters(model)

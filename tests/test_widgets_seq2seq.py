@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from s2s_lab.data import Vocab
-from s2s_lab.seq2seq import Seq2Seq, decode_text
+from s2s_lab.interface import decode_text
+from s2s_lab.seq2seq import Seq2Seq
 from s2s_lab.training import History
 from s2s_lab.widgets.seq2seq import AttentionExplorer, DecodeStepper, LossCurve
 

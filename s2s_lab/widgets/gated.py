@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
+from ..training import count_parameters
 from .base import FigureView, LiveDemo, static_figure
 
 COLORS = {"RNN": "tab:gray", "LSTM": "tab:blue", "GRU": "tab:orange",
@@ -53,7 +54,7 @@ def comparison_figure(runs: dict):
     ax.grid(True, alpha=0.3)
     ax.legend()
     kinds = list(runs)
-    counts = [runs[k][0].num_parameters() for k in kinds]
+    counts = [count_parameters(runs[k][0]) for k in kinds]
     bars = bx.bar(kinds, counts, color=[COLORS.get(k) for k in kinds])
     bx.bar_label(bars)
     bx.set_title("parameters")
@@ -64,7 +65,7 @@ class OptimizerDemo(LiveDemo):
     """Loss curves of SGD, RMSprop and Adam on the same model; pick the learning rate.
 
     Args:
-        runs: ``(optimizer, lr) -> History``, as :func:`s2s_lab.sequence_classifier.compare_optimizers`
+        runs: ``(optimizer, lr) -> History``, as :func:`s2s_lab.experiments.compare_optimizers`
             returns (the training happens there; the demo only shows it).
         window: the curves are running means over this many optimiser steps.
     """

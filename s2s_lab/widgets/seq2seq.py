@@ -19,7 +19,7 @@ import matplotlib.patches as mpatches
 import numpy as np
 
 from ..data import BOS, PAD
-from ..seq2seq import decode_text
+from ..interface import decode_text
 from .base import FigureView, LiveDemo, play_controls
 
 

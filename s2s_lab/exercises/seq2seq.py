@@ -6,9 +6,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .attention import AdditiveAttention
-from .exercises import compare, run_learner_code, verdict
-from .training import masked_cross_entropy
+from ..attention import AdditiveAttention
+from .harness import compare, run_learner_code, verdict
+from ..training import masked_cross_entropy
 
 
 def check_masked_cross_entropy(fn) -> bool:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .cells import gru_step, lstm_step
-from .exercises import run_learner_code, verdict
-from .gate_variants import gru_step_paper
+from ..cells import gru_step, lstm_step
+from .harness import run_learner_code, verdict
+from ..gate_variants import gru_step_paper
 
 
 def _random_case(I: int, H: int, k: int, B: int = 3, seed: int = 0) -> dict[str, Tensor]:

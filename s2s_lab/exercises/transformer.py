@@ -11,9 +11,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .attention import scaled_dot_product
-from .exercises import compare, run_learner_code, verdict
-from .transformer import causal_mask, sinusoidal_encoding
+from ..attention import scaled_dot_product
+from .harness import compare, run_learner_code, verdict
+from ..transformer import causal_mask, sinusoidal_encoding
 
 
 def check_scaled_dot_product(attention) -> bool:

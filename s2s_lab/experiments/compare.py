@@ -1,7 +1,9 @@
-"""Comparing trained sequence-to-sequence models side by side: size, training time, accuracy, decoding speed.
+"""The comparison of notebook 06: trained sequence-to-sequence models side by side — size, training time,
+accuracy, decoding speed — to set the Transformer against the RNN encoder-decoder with attention.
 
-Used by notebook 06 to set the Transformer against the RNN encoder-decoder with attention. Timings
-depend on the machine (and on what else runs on it); sizes, step counts and accuracies do not.
+Parameter counts and sequential steps are properties of the architecture, the same everywhere. Timings
+depend on the machine and on what else runs on it; accuracies and update counts depend on training, so
+they vary a little between machines and seeds (see :mod:`s2s_lab.reproducibility`).
 """
 
 from __future__ import annotations
@@ -11,12 +13,7 @@ import time
 import torch
 from torch import nn
 
-from .training import History, evaluate
-
-
-def count_parameters(model: nn.Module) -> int:
-    """The number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+from ..training import History, count_parameters, evaluate
 
 
 @torch.no_grad()
@@ -78,4 +75,8 @@ def format_table(rows: list[dict], columns: list[str] | None = None) -> str:
     return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(row) for row in cells)])
 
 
-__all__ = ["count_parameters", "decoding_speed", "sequential_steps", "summary_row", "format_table"]
+__all__ = ["decoding_speed", "sequential_steps", "summary_row", "format_table"]
+
+# The trained figures this module's notebook reports, as ``name -> (seed -> {figure: value})`` for
+# bench/seeds.py, which runs each under several seeds.
+FIGURES: dict = {}
