@@ -44,21 +44,20 @@ def layer_speed(repeat: int = 20) -> None:
         ours.load_state_dict(ref.state_dict())
         x = torch.randn(T, B, I)
 
-        def step(model):
+        def step(model, x=x):
             model.zero_grad(set_to_none=True)
             out, _ = model(x)
             out.sum().backward()
 
-        t_ours = median_ms(lambda: step(ours), repeat)
-        t_ref = median_ms(lambda: step(ref), repeat)
+        t_ours = median_ms(lambda ours=ours: step(ours), repeat)
+        t_ref = median_ms(lambda ref=ref: step(ref), repeat)
         print(f"{name:6s} {t_ours:13.1f} {t_ref:14.1f} {t_ours / t_ref:6.2f}x")
 
 
 def widget_speed(repeat: int = 50) -> None:
     torch.manual_seed(0)
     cell = s2s_lab.RNNCell(27, 6)
-    demo = StepThrough(cell, text="hello world", bars=("x", "a", "h"), heatmaps=("h",),
-                       equation=rnn_equation(cell))
+    demo = StepThrough(cell, text="hello world", bars=("x", "a", "h"), heatmaps=("h",), equation=rnn_equation(cell))
     values = iter(range(10**6))
 
     def move():

@@ -32,17 +32,21 @@ def main() -> None:
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # import the optimiser machinery (~2 s) outside the timing
     attention = None if args.attention == "none" else args.attention
     print(f"recipe {DATE_RECIPE}")
-    print(f"attention={attention} device={args.device} threads={args.threads} "
-          f"cpus={os.cpu_count()} load average={os.getloadavg()[0]:.1f} ({platform.processor() or platform.machine()})")
+    print(
+        f"attention={attention} device={args.device} threads={args.threads} "
+        f"cpus={os.cpu_count()} load average={os.getloadavg()[0]:.1f} ({platform.processor() or platform.machine()})"
+    )
     for seed in args.seeds:
         start = time.perf_counter()
         r = train_dates(attention, max_seconds=args.seconds, seed=seed, device=args.device, threads=args.threads)
         total = time.perf_counter() - start
         h = r.history
-        print(f"seed {seed}: stopped by {h.stopped} after {len(h.steps)} steps, training {h.seconds:.1f} s "
-              f"(with data generation {total:.1f} s); val exact match {h.best['exact_match']:.3f}; "
-              f"TEST exact match {r.test['exact_match']:.4f}, token accuracy {r.test['token_accuracy']:.4f}",
-              flush=True)
+        print(
+            f"seed {seed}: stopped by {h.stopped} after {len(h.steps)} steps, training {h.seconds:.1f} s "
+            f"(with data generation {total:.1f} s); val exact match {h.best['exact_match']:.3f}; "
+            f"TEST exact match {r.test['exact_match']:.4f}, token accuracy {r.test['token_accuracy']:.4f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

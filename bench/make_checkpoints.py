@@ -46,8 +46,10 @@ def main() -> None:
         path = DATA / f"{name}.pt"
         save_trained(path, r, args.seed)
         h = r.history
-        print(f"{name}: {len(h.steps)} steps in {h.seconds:.0f} s ({h.stopped}), best at step {h.best['step']}; "
-              f"test exact match {r.test['exact_match']:.3f}; saved {path.name} ({path.stat().st_size // 1024} KiB)")
+        print(
+            f"{name}: {len(h.steps)} steps in {h.seconds:.0f} s ({h.stopped}), best at step {h.best['step']}; "
+            f"test exact match {r.test['exact_match']:.3f}; saved {path.name} ({path.stat().st_size // 1024} KiB)"
+        )
         if name in REVERSAL:
             curve = accuracy_by_length(r.model, r.task)
             print("  by length:", " ".join(f"{n}:{a:.2f}" for n, a in curve.items()))

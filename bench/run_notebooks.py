@@ -24,8 +24,13 @@ PEAK_RSS = "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_m
 
 def run(path: Path, save: bool, timeout: int = 600) -> tuple[float, float]:
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     client.reset_execution_trackers()
     start = time.perf_counter()
     with client.setup_kernel():

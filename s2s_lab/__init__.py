@@ -16,43 +16,110 @@ A map of the package (the README's contributor section has the same, with the ru
 """
 
 # Recurrent cells and layers (notebooks 01-03)
+# Attention and the Transformer (notebooks 05-06)
+from .attention import (
+    AdditiveAttention,
+    LuongAttention,
+    MultiHeadAttention,
+    make_attention,
+    masked_softmax,
+    scaled_dot_product,
+)
 from .cells import GRUCell, LSTMCell, RNNCell
-from .layers import GRU, LSTM, RNN, Trace
-from .reproducibility import claim, measured, seed_everything
-
-# The memory task and a classifier to train on it, formula variants (notebooks 02-03)
-from .gate_variants import GRUPaper, GRUPaperCell
-from .memory_tasks import remember_marked
-from .sequence_classifier import SequenceClassifier
+from .checkpoints import load_checkpoint, save_checkpoint
 
 # Encoder-decoder: data, tasks, models (notebooks 04-05)
 from .data import BOS, EOS, PAD, UNK, Batch, PairDataset, Vocab, collate, make_loader, tokenise
-from .tasks import DATE_FORMATS, Task, make_task
-from .seq2seq import Decoder, Encoder, Seq2Seq
-from .interface import Decoded, Seq2SeqModel, decode_text
 
-# Attention and the Transformer (notebooks 05-06)
-from .attention import (AdditiveAttention, LuongAttention, MultiHeadAttention, make_attention, masked_softmax,
-                        scaled_dot_product)
-from .transformer import (LayerNorm, PositionalEncoding, Seq2SeqTransformer, TransformerDecoderLayer,
-                          TransformerEncoderLayer, causal_mask, padding_mask, sinusoidal_encoding)
+# The memory task and a classifier to train on it, formula variants (notebooks 02-03)
+from .gate_variants import GRUPaper, GRUPaperCell
+from .interface import Decoded, Seq2SeqModel, decode_text
+from .layers import GRU, LSTM, RNN, Trace
+from .memory_tasks import remember_marked
+from .reproducibility import claim, measured, seed_everything
+from .seq2seq import Decoder, Encoder, Seq2Seq
+from .sequence_classifier import SequenceClassifier
+from .tasks import DATE_FORMATS, Task, make_task
 
 # Training and checkpoints (every model)
-from .training import (History, batch_loss, count_parameters, evaluate, exact_match, fit, masked_cross_entropy,
-                       token_accuracy)
-from .checkpoints import load_checkpoint, save_checkpoint
+from .training import (
+    History,
+    batch_loss,
+    count_parameters,
+    evaluate,
+    exact_match,
+    fit,
+    masked_cross_entropy,
+    token_accuracy,
+)
+from .transformer import (
+    LayerNorm,
+    PositionalEncoding,
+    Seq2SeqTransformer,
+    TransformerDecoderLayer,
+    TransformerEncoderLayer,
+    causal_mask,
+    padding_mask,
+    sinusoidal_encoding,
+)
 
 __all__ = [
-    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Trace", "seed_everything", "measured", "claim",
-    "GRUPaper", "GRUPaperCell", "remember_marked", "SequenceClassifier",
-    "PAD", "BOS", "EOS", "UNK", "Vocab", "tokenise", "Batch", "collate", "PairDataset", "make_loader",
-    "Task", "make_task", "DATE_FORMATS",
-    "Encoder", "Decoder", "Seq2Seq", "Seq2SeqModel", "Decoded", "decode_text",
-    "AdditiveAttention", "LuongAttention", "MultiHeadAttention", "make_attention", "masked_softmax",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "Trace",
+    "seed_everything",
+    "measured",
+    "claim",
+    "GRUPaper",
+    "GRUPaperCell",
+    "remember_marked",
+    "SequenceClassifier",
+    "PAD",
+    "BOS",
+    "EOS",
+    "UNK",
+    "Vocab",
+    "tokenise",
+    "Batch",
+    "collate",
+    "PairDataset",
+    "make_loader",
+    "Task",
+    "make_task",
+    "DATE_FORMATS",
+    "Encoder",
+    "Decoder",
+    "Seq2Seq",
+    "Seq2SeqModel",
+    "Decoded",
+    "decode_text",
+    "AdditiveAttention",
+    "LuongAttention",
+    "MultiHeadAttention",
+    "make_attention",
+    "masked_softmax",
     "scaled_dot_product",
-    "LayerNorm", "PositionalEncoding", "Seq2SeqTransformer", "TransformerEncoderLayer", "TransformerDecoderLayer",
-    "causal_mask", "padding_mask", "sinusoidal_encoding",
-    "History", "fit", "batch_loss", "evaluate", "exact_match", "token_accuracy", "masked_cross_entropy",
-    "count_parameters", "save_checkpoint", "load_checkpoint",
-]  # fmt: skip
+    "LayerNorm",
+    "PositionalEncoding",
+    "Seq2SeqTransformer",
+    "TransformerEncoderLayer",
+    "TransformerDecoderLayer",
+    "causal_mask",
+    "padding_mask",
+    "sinusoidal_encoding",
+    "History",
+    "fit",
+    "batch_loss",
+    "evaluate",
+    "exact_match",
+    "token_accuracy",
+    "masked_cross_entropy",
+    "count_parameters",
+    "save_checkpoint",
+    "load_checkpoint",
+]
 __version__ = "0.1.0"

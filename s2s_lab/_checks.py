@@ -58,9 +58,7 @@ def check_state(h: Tensor, expected: tuple, what: str, param: Tensor) -> None:
 def check_sequence(x: Tensor, input_size: int, name: str, batch_first: bool, param: Tensor) -> bool:
     """Check a layer's input sequence; return whether it is batched."""
     if isinstance(x, torch.nn.utils.rnn.PackedSequence):
-        raise ValueError(
-            f"{name} takes padded tensors, not PackedSequence; pad the batch and use a mask instead."
-        )
+        raise ValueError(f"{name} takes padded tensors, not PackedSequence; pad the batch and use a mask instead.")
     check_float(x, f"{name} input", param)
     layout = "(B, T, I)" if batch_first else "(T, B, I)"
     layout = layout.replace("I", f"I={input_size}")
@@ -77,8 +75,7 @@ def check_sequence(x: Tensor, input_size: int, name: str, batch_first: bool, par
     time_dim = 1 if (batch_first and x.dim() == 3) else 0
     if x.shape[time_dim] == 0:
         raise ValueError(
-            f"{name} got an empty sequence (T=0) in input of shape {shape_str(x.shape)}; "
-            f"give at least one time step."
+            f"{name} got an empty sequence (T=0) in input of shape {shape_str(x.shape)}; give at least one time step."
         )
     if x.dim() == 3 and x.shape[1 - time_dim] == 0:
         raise ValueError(f"{name} got an empty batch (B=0) in input of shape {shape_str(x.shape)}.")

@@ -105,9 +105,7 @@ def scaled_dot_product(query: Tensor, key: Tensor, value: Tensor, mask: Tensor |
         )
     d = query.shape[-1]
     if key.shape[-1] != d:
-        raise ValueError(
-            f"expected key of shape (..., T_k, d={d}) like the query, got {shape_str(key.shape)}."
-        )
+        raise ValueError(f"expected key of shape (..., T_k, d={d}) like the query, got {shape_str(key.shape)}.")
     if value.shape[-2] != key.shape[-2]:
         raise ValueError(
             f"expected value of shape (..., T_k={key.shape[-2]}, d_v) like the key, got {shape_str(value.shape)}."
@@ -263,9 +261,7 @@ class MultiHeadAttention(nn.Module):
         total = 0.0
         for p in parts:
             if p.dtype == torch.bool:
-                p = torch.zeros(p.shape, dtype=self.in_proj_weight.dtype, device=p.device).masked_fill(
-                    p, float("-inf")
-                )
+                p = torch.zeros(p.shape, dtype=self.in_proj_weight.dtype, device=p.device).masked_fill(p, float("-inf"))
             total = total + p
         return total
 
@@ -294,8 +290,17 @@ class MultiHeadAttention(nn.Module):
         heads = dropped @ V  # (B, H, T_q, d_h)
         concat = heads.transpose(1, 2).reshape(B, T_q, E)  # (B, T_q, E)
         output = self.out_proj(concat)  # (B, T_q, E)
-        return {"Q": Q, "K": K, "V": V, "scores": scores, "mask": mask, "weights": weights,
-                "heads": heads, "concat": concat, "output": output}  # fmt: skip
+        return {
+            "Q": Q,
+            "K": K,
+            "V": V,
+            "scores": scores,
+            "mask": mask,
+            "weights": weights,
+            "heads": heads,
+            "concat": concat,
+            "output": output,
+        }
 
     def forward(self, query, key, value, key_padding_mask=None, attn_mask=None):
         s = self.steps(query, key, value, key_padding_mask, attn_mask)

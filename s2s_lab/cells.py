@@ -77,9 +77,7 @@ class _CellBase(nn.Module):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
         super().__init__()
         if input_size <= 0 or hidden_size <= 0:
-            raise ValueError(
-                f"input_size and hidden_size must be positive, got {input_size} and {hidden_size}."
-            )
+            raise ValueError(f"input_size and hidden_size must be positive, got {input_size} and {hidden_size}.")
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         k = self.num_chunks * hidden_size
         self.weight_ih = nn.Parameter(torch.empty(k, input_size))

@@ -41,10 +41,17 @@ def _check_plain(value, where: str) -> None:
                 raise ValueError(f"{where} has a key of type {type(k).__name__}; use str or int keys.")
             _check_plain(v, f"{where}[{k!r}]")
         return
-    hint = " (save vocab.tokens instead)" if type(value).__name__ == "Vocab" else \
-        " (convert it with torch.as_tensor or .tolist())" if type(value).__module__ == "numpy" else ""
-    raise ValueError(f"{where} is a {type(value).__name__}, which a checkpoint cannot hold safely{hint}; "
-                     f"save plain values: numbers, strings, lists, dicts, tensors.")  # fmt: skip
+    hint = (
+        " (save vocab.tokens instead)"
+        if type(value).__name__ == "Vocab"
+        else " (convert it with torch.as_tensor or .tolist())"
+        if type(value).__module__ == "numpy"
+        else ""
+    )
+    raise ValueError(
+        f"{where} is a {type(value).__name__}, which a checkpoint cannot hold safely{hint}; "
+        f"save plain values: numbers, strings, lists, dicts, tensors."
+    )
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, **extra) -> None:
@@ -54,11 +61,18 @@ def save_checkpoint(path: str | Path, model: nn.Module, **extra) -> None:
         raise ValueError(f"expected a torch.nn.Module to save, got {type(model).__name__}.")
     for key, value in extra.items():
         _check_plain(value, f"extra[{key!r}]")
-    blob = {"format": FORMAT, "class": type(model).__name__, "config": getattr(model, "config", None),
-            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "extra": extra}  # fmt: skip
+    blob = {
+        "format": FORMAT,
+        "class": type(model).__name__,
+        "config": getattr(model, "config", None),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "extra": extra,
+    }
     if any(not v.isfinite().all() for v in blob["state_dict"].values() if v.is_floating_point()):
-        raise ValueError("the model's weights contain NaN or infinity; training diverged, so there is nothing "
-                         "worth saving (lower the learning rate and train again).")  # fmt: skip
+        raise ValueError(
+            "the model's weights contain NaN or infinity; training diverged, so there is nothing "
+            "worth saving (lower the learning rate and train again)."
+        )
     buf = io.BytesIO()
     torch.save(blob, buf)
     Path(path).write_bytes(buf.getvalue())
@@ -76,33 +90,42 @@ def load_checkpoint(path: str | Path, model: nn.Module | None = None, map_locati
     try:
         blob = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # truncated, not a torch file, or holding arbitrary objects
-        raise ValueError(f"could not read the checkpoint '{path.name}': the file is damaged or was not "
-                         f"written by save_checkpoint ({type(err).__name__}).") from None  # fmt: skip
+        raise ValueError(
+            f"could not read the checkpoint '{path.name}': the file is damaged or was not "
+            f"written by save_checkpoint ({type(err).__name__})."
+        ) from None
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise ValueError(f"'{path.name}' is a PyTorch file but not an s2s-lab checkpoint; "
-                         f"save one with s2s_lab.save_checkpoint.")  # fmt: skip
+        raise ValueError(
+            f"'{path.name}' is a PyTorch file but not an s2s-lab checkpoint; save one with s2s_lab.save_checkpoint."
+        )
     config = blob["config"]
     if model is None:
         if blob["class"] not in MODEL_CLASSES or config is None:
-            raise ValueError(f"cannot rebuild a {blob['class']} from '{path.name}'; "
-                             f"create the model yourself and pass it as load_checkpoint(path, model).")  # fmt: skip
+            raise ValueError(
+                f"cannot rebuild a {blob['class']} from '{path.name}'; "
+                f"create the model yourself and pass it as load_checkpoint(path, model)."
+            )
         model = MODEL_CLASSES[blob["class"]](**config)
     else:
         mine = getattr(model, "config", None)
         if type(model).__name__ != blob["class"]:
-            raise ValueError(f"'{path.name}' holds a {blob['class']}, but the model given is a "
-                             f"{type(model).__name__}.")  # fmt: skip
+            raise ValueError(f"'{path.name}' holds a {blob['class']}, but the model given is a {type(model).__name__}.")
         if config is not None and mine is not None and config != mine:
-            diff = ", ".join(f"{k}={config.get(k)!r} (yours: {mine.get(k)!r})"
-                             for k in sorted(set(config) | set(mine)) if config.get(k) != mine.get(k))  # fmt: skip
+            diff = ", ".join(
+                f"{k}={config.get(k)!r} (yours: {mine.get(k)!r})"
+                for k in sorted(set(config) | set(mine))
+                if config.get(k) != mine.get(k)
+            )
             raise ValueError(f"'{path.name}' was saved from a model with different settings: {diff}.")
     own = model.state_dict()
     theirs = blob["state_dict"]
     wrong = [k for k in theirs if k in own and theirs[k].shape != own[k].shape]
     missing, unexpected = sorted(set(own) - set(theirs)), sorted(set(theirs) - set(own))
     if wrong or missing or unexpected:
-        parts = [f"{k} has shape {tuple(theirs[k].shape)} in the file but {tuple(own[k].shape)} in the model"
-                 for k in wrong[:3]]  # fmt: skip
+        parts = [
+            f"{k} has shape {tuple(theirs[k].shape)} in the file but {tuple(own[k].shape)} in the model"
+            for k in wrong[:3]
+        ]
         parts += [f"missing {', '.join(missing[:3])}"] * bool(missing)
         parts += [f"unexpected {', '.join(unexpected[:3])}"] * bool(unexpected)
         raise ValueError(f"'{path.name}' does not fit this model: {'; '.join(parts)}.")

@@ -22,7 +22,8 @@ the decoder reads ``tgt_in`` = :math:`(\langle bos\rangle, y_1, \dots, y_T)` and
 from __future__ import annotations
 
 import re
-from typing import Iterable, NamedTuple, Sequence
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
@@ -81,7 +82,7 @@ class Vocab:
         self.stoi = {tok: i for i, tok in enumerate(self.itos)}
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str], level: str = "char") -> "Vocab":
+    def from_texts(cls, texts: Iterable[str], level: str = "char") -> Vocab:
         """Every token that occurs in ``texts``, sorted (so the ids do not depend on the texts' order)."""
         return cls(sorted({tok for text in texts for tok in tokenise(text, level)}), level)
 
@@ -95,14 +96,15 @@ class Vocab:
     @property
     def tokens(self) -> list[str]:
         """The ordinary tokens (no specials): ``Vocab(v.tokens, v.level)`` rebuilds ``v``."""
-        return self.itos[len(SPECIALS):]
+        return self.itos[len(SPECIALS) :]
 
     def unknown(self, text: str) -> list[str]:
         """The tokens of ``text`` that this vocabulary does not know, each once, in order of appearance."""
         return list(dict.fromkeys(t for t in tokenise(text, self.level) if t not in self.stoi))
 
-    def encode(self, text: str | Sequence[str], bos: bool = False, eos: bool = False,
-               strict: bool = False) -> list[int]:
+    def encode(
+        self, text: str | Sequence[str], bos: bool = False, eos: bool = False, strict: bool = False
+    ) -> list[int]:
         """Token ids of ``text`` (a string, tokenised at :attr:`level`, or a list of tokens).
 
         Unknown tokens become ``<unk>`` (id 3), or raise ``ValueError`` if ``strict``.
@@ -167,7 +169,7 @@ class Batch(NamedTuple):
     tgt_out: Tensor
     tgt_mask: Tensor
 
-    def to(self, device) -> "Batch":
+    def to(self, device) -> Batch:
         return Batch(*(t.to(device, non_blocking=True) for t in self))
 
 
@@ -212,5 +214,18 @@ def make_loader(dataset: Dataset, batch_size: int = 64, shuffle: bool = False, s
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, collate_fn=collate, generator=gen)
 
 
-__all__ = ["SPECIALS", "PAD", "BOS", "EOS", "UNK", "tokenise", "detokenise", "Vocab", "pad", "Batch",
-           "collate", "PairDataset", "make_loader"]
+__all__ = [
+    "SPECIALS",
+    "PAD",
+    "BOS",
+    "EOS",
+    "UNK",
+    "tokenise",
+    "detokenise",
+    "Vocab",
+    "pad",
+    "Batch",
+    "collate",
+    "PairDataset",
+    "make_loader",
+]

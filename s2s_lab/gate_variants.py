@@ -89,8 +89,9 @@ def lstm_gates_shared_weight(x: Tensor, h: Tensor, weight: Tensor, bias: Tensor 
     return {"i": torch.sigmoid(i), "f": torch.sigmoid(f), "g": torch.tanh(g), "o": torch.sigmoid(o)}
 
 
-def lstm_step_circular_output(gi: Tensor, h: Tensor, c: Tensor, weight_hh: Tensor, bias_hh: Tensor | None,
-                              iterations: int = 1):
+def lstm_step_circular_output(
+    gi: Tensor, h: Tensor, c: Tensor, weight_hh: Tensor, bias_hh: Tensor | None, iterations: int = 1
+):
     r"""Take the WRONG :math:`o_t = \sigma(\dots + W_{ho} h_t + b_{ho})` literally and solve for :math:`h_t`.
 
     :math:`i_t, f_t, g_t, c_t` are the real LSTM's. Then, starting from :math:`h^{(0)} = h_{t-1}`,

@@ -22,8 +22,9 @@ from torch import Tensor
 from .layers import RNN, Trace
 
 
-def rnn_with_spectral_radius(input_size: int, hidden_size: int, rho: float, nonlinearity: str = "tanh",
-                             seed: int = 0) -> RNN:
+def rnn_with_spectral_radius(
+    input_size: int, hidden_size: int, rho: float, nonlinearity: str = "tanh", seed: int = 0
+) -> RNN:
     """A one-layer :class:`~s2s_lab.RNN` whose :math:`W_{hh}` has spectral radius ``rho``.
 
     :math:`W_{hh}` is a seeded Gaussian matrix divided by its largest eigenvalue magnitude and multiplied

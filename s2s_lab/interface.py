@@ -50,32 +50,40 @@ def check_src(src: Tensor, src_mask: Tensor, vocab_size: int) -> None:
     if not isinstance(src, Tensor) or src.dim() != 2 or src.dtype != torch.long:
         raise ValueError(f"expected src as token ids: a long tensor of shape (B, S), got {_describe(src)}.")
     if not isinstance(src_mask, Tensor) or src_mask.dtype != torch.bool or src_mask.shape != src.shape:
-        raise ValueError(f"expected src_mask as a bool tensor of shape {shape_str(src.shape)} "
-                         f"(True = real token), got {_describe(src_mask)}.")  # fmt: skip
+        raise ValueError(
+            f"expected src_mask as a bool tensor of shape {shape_str(src.shape)} "
+            f"(True = real token), got {_describe(src_mask)}."
+        )
     if src.numel() == 0 or not src_mask.any(1).all():
         raise ValueError("every source sequence needs at least one real token, got an empty one.")
     if src.min() < 0 or src.max() >= vocab_size:
-        raise ValueError(f"expected source token ids in [0, {vocab_size - 1}], got ids from "
-                         f"{int(src.min())} to {int(src.max())}.")  # fmt: skip
+        raise ValueError(
+            f"expected source token ids in [0, {vocab_size - 1}], got ids from {int(src.min())} to {int(src.max())}."
+        )
 
 
 def check_tgt_in(tgt_in: Tensor, batch_size: int, vocab_size: int) -> None:
     """``tgt_in`` must be ``(B, T)`` token ids (``T >= 1``) below ``vocab_size``, with the source's ``B``."""
     if not isinstance(tgt_in, Tensor) or tgt_in.dtype != torch.long or tgt_in.dim() != 2 or tgt_in.shape[1] == 0:
-        raise ValueError(f"expected tgt_in as token ids: a long tensor of shape (B={batch_size}, T) with "
-                         f"T >= 1, got {_describe(tgt_in)}.")  # fmt: skip
+        raise ValueError(
+            f"expected tgt_in as token ids: a long tensor of shape (B={batch_size}, T) with "
+            f"T >= 1, got {_describe(tgt_in)}."
+        )
     if tgt_in.shape[0] != batch_size:
         raise ValueError(f"expected tgt_in with batch size B={batch_size} like src, got {shape_str(tgt_in.shape)}.")
     if tgt_in.min() < 0 or tgt_in.max() >= vocab_size:
-        raise ValueError(f"expected target token ids in [0, {vocab_size - 1}], got ids from "
-                         f"{int(tgt_in.min())} to {int(tgt_in.max())}.")  # fmt: skip
+        raise ValueError(
+            f"expected target token ids in [0, {vocab_size - 1}], got ids from "
+            f"{int(tgt_in.min())} to {int(tgt_in.max())}."
+        )
 
 
 def check_max_len(max_len) -> int:
     """``max_len`` (how many tokens a decoder may write) must be a whole number >= 1."""
     if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
-        raise ValueError(f"expected max_len as a whole number >= 1 (how many tokens to write at most), "
-                         f"got {max_len!r}.")  # fmt: skip
+        raise ValueError(
+            f"expected max_len as a whole number >= 1 (how many tokens to write at most), got {max_len!r}."
+        )
     return max_len
 
 
@@ -110,12 +118,15 @@ def decode_text(model: nn.Module, text: str, src_vocab: Vocab, tgt_vocab: Vocab,
     ids = src_vocab.encode(text)
     limit = getattr(model, "max_src_len", None)
     if limit is None:
-        warnings.warn("this model does not record the longest input it was trained on (max_src_len), so an "
-                      "input longer than its training data may give a wrong output without an error.",
-                      stacklevel=2)  # fmt: skip
+        warnings.warn(
+            "this model does not record the longest input it was trained on (max_src_len), so an "
+            "input longer than its training data may give a wrong output without an error.",
+            stacklevel=2,
+        )
     elif len(ids) > limit:
-        raise ValueError(f"the input has {len(ids)} {src_vocab.level}s but this model was trained on at most "
-                         f"{limit}; shorten it.")  # fmt: skip
+        raise ValueError(
+            f"the input has {len(ids)} {src_vocab.level}s but this model was trained on at most {limit}; shorten it."
+        )
     device = next(model.parameters()).device
     src = torch.tensor([ids], device=device)  # (1, S)
     was_training = model.training
@@ -125,8 +136,13 @@ def decode_text(model: nn.Module, text: str, src_vocab: Vocab, tgt_vocab: Vocab,
     toks = tokens[0].tolist()
     n = toks.index(EOS) + 1 if EOS in toks else len(toks)
     attn = extras.get("attention")
-    return Decoded([src_vocab.itos[i] for i in ids], tgt_vocab.decode(toks), toks[:n],
-                   extras["probs"][0, :n].cpu(), None if attn is None else attn[0, :n].cpu())  # fmt: skip
+    return Decoded(
+        [src_vocab.itos[i] for i in ids],
+        tgt_vocab.decode(toks),
+        toks[:n],
+        extras["probs"][0, :n].cpu(),
+        None if attn is None else attn[0, :n].cpu(),
+    )
 
 
 __all__ = ["Seq2SeqModel", "check_src", "check_tgt_in", "check_max_len", "Decoded", "decode_text"]

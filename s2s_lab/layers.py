@@ -221,7 +221,8 @@ class _HiddenStateBase(_RecurrentBase):
 
 
 class RNN(_HiddenStateBase):
-    __doc__ = r"""A multi-layer Elman RNN (Elman, 1990). For each layer and time step:
+    __doc__ = (
+        r"""A multi-layer Elman RNN (Elman, 1990). For each layer and time step:
 
     .. math::
         h_t = \tanh(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})
@@ -231,24 +232,36 @@ class RNN(_HiddenStateBase):
     Args:
         input_size, hidden_size, num_layers, nonlinearity (``"tanh"`` or ``"relu"``), bias,
         batch_first, dropout (between layers, in training), bidirectional: as in ``torch.nn.RNN``.
-    """ + _shapes_doc("H") + "\n    Trace names: ``a``, ``h``.\n"
+    """
+        + _shapes_doc("H")
+        + "\n    Trace names: ``a``, ``h``.\n"
+    )
 
     kind = "RNN"
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+    ):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}.")
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
-
 
     def step(self, gi_t, h, w_hh, b_hh):
         return rnn_step(gi_t, h, w_hh, b_hh, self.nonlinearity)
 
 
 class GRU(_HiddenStateBase):
-    __doc__ = r"""A multi-layer GRU (Cho et al., 2014), PyTorch's formulation. For each layer and time step:
+    __doc__ = (
+        r"""A multi-layer GRU (Cho et al., 2014), PyTorch's formulation. For each layer and time step:
 
     .. math::
         \begin{aligned}
@@ -261,20 +274,31 @@ class GRU(_HiddenStateBase):
     Args:
         input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional:
         as in ``torch.nn.GRU``.
-    """ + _shapes_doc("3H") + "\n    Gate order in the weights: r, z, n. Trace names: ``r``, ``z``, ``n``, ``h``.\n"
+    """
+        + _shapes_doc("3H")
+        + "\n    Gate order in the weights: r, z, n. Trace names: ``r``, ``z``, ``n``, ``h``.\n"
+    )
 
     kind = "GRU"
     num_chunks = 3
     step = staticmethod(gru_step)  # one time step; a subclass may swap in a variant of the formula
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+    ):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
 
 
-
 class LSTM(_RecurrentBase):
-    __doc__ = r"""A multi-layer LSTM (Hochreiter & Schmidhuber, 1997; forget gate: Gers et al., 2000), PyTorch's
+    __doc__ = (
+        r"""A multi-layer LSTM (Hochreiter & Schmidhuber, 1997; forget gate: Gers et al., 2000), PyTorch's
     formulation. For each layer and time step:
 
     .. math::
@@ -290,7 +314,10 @@ class LSTM(_RecurrentBase):
     Args:
         input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional:
         as in ``torch.nn.LSTM`` (``proj_size`` is not offered).
-    """ + _shapes_doc("4H", lstm=True) + "\n    Gate order in the weights: i, f, g, o. Trace names: ``i``, ``f``, ``g``, ``o``, ``c``, ``h``.\n"
+    """
+        + _shapes_doc("4H", lstm=True)
+        + "\n    Gate order in the weights: i, f, g, o. Trace names: ``i``, ``f``, ``g``, ``o``, ``c``, ``h``.\n"
+    )
 
     kind = "LSTM"
     num_chunks = 4

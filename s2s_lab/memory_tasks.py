@@ -61,9 +61,7 @@ def marked_answer(text: str, alphabet: str = ALPHABET) -> int:
 def decode_marked(x: Tensor, alphabet: str = ALPHABET) -> str:
     """Inverse of :func:`encode_marked`: ``(T, V+1)`` back to a string with the mark in upper case."""
     symbols = x[:, : len(alphabet)].argmax(-1).tolist()
-    return "".join(
-        alphabet[s].upper() if x[t, -1] > 0.5 else alphabet[s] for t, s in enumerate(symbols)
-    )
+    return "".join(alphabet[s].upper() if x[t, -1] > 0.5 else alphabet[s] for t, s in enumerate(symbols))
 
 
 class MarkedEncoder:
@@ -116,4 +114,12 @@ def remember_marked(
     return TensorDataset(x, y)
 
 
-__all__ = ["ALPHABET", "MarkedEncoder", "input_size", "encode_marked", "decode_marked", "marked_answer", "remember_marked"]
+__all__ = [
+    "ALPHABET",
+    "MarkedEncoder",
+    "input_size",
+    "encode_marked",
+    "decode_marked",
+    "marked_answer",
+    "remember_marked",
+]

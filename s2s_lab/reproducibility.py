@@ -74,8 +74,10 @@ def claim(statement: str, holds, **values: float) -> bool:
     shown = ", ".join(f"{name.replace('_', ' ')} {measured(v)}" for name, v in values.items())
     print(f"{'✓' if ok else '✗'} {statement}" + (f" (measured: {shown})" if shown else ""))
     if not ok:
-        print("  This claim of the text did not hold on this run. Trained numbers vary a little between "
-              "machines and seeds, but not this much: please report it, with your machine and versions.")  # fmt: skip
+        print(
+            "  This claim of the text did not hold on this run. Trained numbers vary a little between "
+            "machines and seeds, but not this much: please report it, with your machine and versions."
+        )
     return ok
 
 

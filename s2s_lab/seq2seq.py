@@ -40,7 +40,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import shape_str
 from .cells import GRUCell, LSTMCell, gru_step, lstm_step
 from .checkpoints import register_model
 from .data import BOS, EOS, PAD
@@ -61,7 +60,7 @@ def unroll(cell: nn.Module, x: Tensor, mask: Tensor, reverse: bool):
     h = x.new_zeros(B, cell.hidden_size)  # (B, H)
     c = x.new_zeros(B, cell.hidden_size) if isinstance(cell, LSTMCell) else None
     outs = [None] * S
-    for j in (range(S - 1, -1, -1) if reverse else range(S)):
+    for j in range(S - 1, -1, -1) if reverse else range(S):
         m = mask[j].unsqueeze(1)  # (B, 1)
         if c is None:
             h_new, _ = gru_step(gi[j], h, cell.weight_hh, cell.bias_hh)
@@ -88,8 +87,9 @@ class Encoder(nn.Module):
           ``(h, c)`` of such tensors.
     """
 
-    def __init__(self, vocab_size: int, emb_size: int, hidden_size: int, cell: str = "gru",
-                 bidirectional: bool = False):
+    def __init__(
+        self, vocab_size: int, emb_size: int, hidden_size: int, cell: str = "gru", bidirectional: bool = False
+    ):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"expected cell 'gru' or 'lstm', got {cell!r}.")
@@ -107,8 +107,11 @@ class Encoder(nn.Module):
         if self.bwd is not None:
             outs_b, final_b = unroll(self.bwd, x, mask, reverse=True)
             outs = torch.cat([outs, outs_b], dim=-1)  # (S, B, 2H)
-            final = torch.cat([final, final_b], -1) if isinstance(final, Tensor) else \
-                tuple(torch.cat(p, -1) for p in zip(final, final_b))
+            final = (
+                torch.cat([final, final_b], -1)
+                if isinstance(final, Tensor)
+                else tuple(torch.cat(p, -1) for p in zip(final, final_b))
+            )
         return outs.transpose(0, 1), final  # (B, S, D*H)
 
 
@@ -129,8 +132,16 @@ class Decoder(nn.Module):
     :math:`\alpha_{t\cdot}` ``(B, S)`` (``None`` without attention).
     """
 
-    def __init__(self, vocab_size: int, emb_size: int, hidden_size: int, context_size: int, cell: str = "gru",
-                 attention: str | None = None, attn_size: int | None = None):
+    def __init__(
+        self,
+        vocab_size: int,
+        emb_size: int,
+        hidden_size: int,
+        context_size: int,
+        cell: str = "gru",
+        attention: str | None = None,
+        attn_size: int | None = None,
+    ):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"expected cell 'gru' or 'lstm', got {cell!r}.")
@@ -192,13 +203,30 @@ class Seq2Seq(nn.Module):
     the weights :math:`\alpha_{tj}` (attention models only).
     """
 
-    def __init__(self, src_vocab_size: int, tgt_vocab_size: int, emb_size: int = 32, hidden_size: int = 64,
-                 cell: str = "gru", bidirectional: bool = False, attention: str | None = None,
-                 attn_size: int | None = None, max_src_len: int | None = None):
+    def __init__(
+        self,
+        src_vocab_size: int,
+        tgt_vocab_size: int,
+        emb_size: int = 32,
+        hidden_size: int = 64,
+        cell: str = "gru",
+        bidirectional: bool = False,
+        attention: str | None = None,
+        attn_size: int | None = None,
+        max_src_len: int | None = None,
+    ):
         super().__init__()
-        self.config = dict(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size, emb_size=emb_size,
-                           hidden_size=hidden_size, cell=cell, bidirectional=bidirectional, attention=attention,
-                           attn_size=attn_size, max_src_len=max_src_len)
+        self.config = dict(
+            src_vocab_size=src_vocab_size,
+            tgt_vocab_size=tgt_vocab_size,
+            emb_size=emb_size,
+            hidden_size=hidden_size,
+            cell=cell,
+            bidirectional=bidirectional,
+            attention=attention,
+            attn_size=attn_size,
+            max_src_len=max_src_len,
+        )
         self.max_src_len = max_src_len
         self.encoder = Encoder(src_vocab_size, emb_size, hidden_size, cell, bidirectional)
         d = self.encoder.output_size

@@ -19,8 +19,12 @@ from .gate_variants import GRUPaper, GRUPaperCell
 from .layers import GRU, LSTM, RNN, Trace
 
 # kind -> (layer, cell with the same parameters); "GRUPaper" is the GRU with the paper's reset gate.
-LAYERS = {"RNN": (RNN, cells.RNNCell), "LSTM": (LSTM, cells.LSTMCell), "GRU": (GRU, cells.GRUCell),
-          "GRUPaper": (GRUPaper, GRUPaperCell)}
+LAYERS = {
+    "RNN": (RNN, cells.RNNCell),
+    "LSTM": (LSTM, cells.LSTMCell),
+    "GRU": (GRU, cells.GRUCell),
+    "GRUPaper": (GRUPaper, GRUPaperCell),
+}
 
 
 class SequenceClassifier(nn.Module):
@@ -40,8 +44,7 @@ class SequenceClassifier(nn.Module):
     Outputs: **logits** of shape ``(B, C)``.
     """
 
-    def __init__(self, kind: str, input_size: int, hidden_size: int, num_classes: int,
-                 keep_bias: float | None = None):
+    def __init__(self, kind: str, input_size: int, hidden_size: int, num_classes: int, keep_bias: float | None = None):
         super().__init__()
         if kind not in LAYERS:
             raise ValueError(f"expected kind one of {sorted(LAYERS)}, got {kind!r}.")
@@ -75,7 +78,8 @@ class SequenceClassifier(nn.Module):
 
     @torch.no_grad()
     def probabilities(self, h: Tensor) -> Tensor:
-        r"""The read-out's class probabilities :math:`\operatorname{softmax}(W_{out} h + b_{out})` for any ``(..., H)``."""
+        r"""The read-out's class probabilities :math:`\operatorname{softmax}(W_{out} h + b_{out})` for any
+        ``(..., H)``."""
         return torch.softmax(self.head(h), dim=-1)  # (..., C)
 
 

@@ -17,13 +17,25 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .data import Vocab
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 FIRST_DAY, LAST_DAY = dt.date(1950, 1, 1), dt.date(2049, 12, 31)
 
@@ -95,8 +107,10 @@ class Task:
     max_tgt_len: int
 
     def __repr__(self) -> str:
-        return (f"Task({self.name!r}: {len(self.train)} train / {len(self.val)} val / {len(self.test)} test "
-                f"pairs, e.g. {self.train[0][0]!r} -> {self.train[0][1]!r})")
+        return (
+            f"Task({self.name!r}: {len(self.train)} train / {len(self.val)} val / {len(self.test)} test "
+            f"pairs, e.g. {self.train[0][0]!r} -> {self.train[0][1]!r})"
+        )
 
 
 def _distinct_pairs(draw: Callable[[], tuple[str, str]], n: int, what: str) -> list[tuple[str, str]]:
@@ -111,13 +125,24 @@ def _distinct_pairs(draw: Callable[[], tuple[str, str]], n: int, what: str) -> l
             pairs.append((s, t))
     if len(pairs) == n:
         return pairs
-    raise ValueError(f"could only generate {len(pairs)} distinct {what} inputs, but {n} were asked for; "
-                     f"ask for fewer pairs or allow longer inputs.")
+    raise ValueError(
+        f"could only generate {len(pairs)} distinct {what} inputs, but {n} were asked for; "
+        f"ask for fewer pairs or allow longer inputs."
+    )
 
 
-def make_task(name: str, n_train: int = 5000, n_val: int = 500, n_test: int = 500, seed: int = 0, *,
-              min_len: int = 3, max_len: int = 10, alphabet: str = "abcdefghijklmnopqrstuvwxyz",
-              formats: list[str] | None = None) -> Task:
+def make_task(
+    name: str,
+    n_train: int = 5000,
+    n_val: int = 500,
+    n_test: int = 500,
+    seed: int = 0,
+    *,
+    min_len: int = 3,
+    max_len: int = 10,
+    alphabet: str = "abcdefghijklmnopqrstuvwxyz",
+    formats: list[str] | None = None,
+) -> Task:
     """Generate the task ``name`` (``"reversal"`` or ``"dates"``), the same for the same arguments.
 
     Args:
@@ -150,8 +175,16 @@ def make_task(name: str, n_train: int = 5000, n_val: int = 500, n_test: int = 50
     else:
         raise ValueError(f"expected task 'reversal' or 'dates', got {name!r}.")
     pairs = _distinct_pairs(draw, n_train + n_val + n_test, name)
-    return Task(name, pairs[:n_train], pairs[n_train:n_train + n_val], pairs[n_train + n_val:],
-                src_vocab, tgt_vocab, max_src, max_tgt)
+    return Task(
+        name,
+        pairs[:n_train],
+        pairs[n_train : n_train + n_val],
+        pairs[n_train + n_val :],
+        src_vocab,
+        tgt_vocab,
+        max_src,
+        max_tgt,
+    )
 
 
 __all__ = ["DATE_FORMATS", "MONTHS", "WEEKDAYS", "ordinal", "reverse_pair", "date_pair", "Task", "make_task"]

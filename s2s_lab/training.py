@@ -27,8 +27,8 @@ import contextlib
 import copy
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -73,8 +73,10 @@ def masked_cross_entropy(logits: Tensor, targets: Tensor, mask: Tensor) -> Tenso
     Inputs: ``logits (B, T, V)``, ``targets (B, T) long``, ``mask (B, T) bool``. Output: a scalar.
     """
     if logits.dim() != 3 or targets.shape != logits.shape[:2] or mask.shape != targets.shape:
-        raise ValueError(f"expected logits (B, T, V) with targets and mask (B, T), got logits "
-                         f"{tuple(logits.shape)}, targets {tuple(targets.shape)}, mask {tuple(mask.shape)}.")  # fmt: skip
+        raise ValueError(
+            f"expected logits (B, T, V) with targets and mask (B, T), got logits "
+            f"{tuple(logits.shape)}, targets {tuple(targets.shape)}, mask {tuple(mask.shape)}."
+        )
     nll = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # (B, T)
     m = mask.to(nll.dtype)
     return (nll * m).sum() / m.sum().clamp(min=1)
@@ -122,8 +124,12 @@ def _evaluate_seq2seq(model: nn.Module, batches, max_extra: int) -> dict[str, fl
         n_seq += batch.src.shape[0]
         r, t = token_accuracy(pred, batch.tgt_out, batch.tgt_mask)
         right, total = right + r, total + t
-    return {"exact_match": n_exact / n_seq, "token_accuracy": right / total, "loss": loss_sum / total,
-            "teacher_forced_accuracy": tf_right / total}  # fmt: skip
+    return {
+        "exact_match": n_exact / n_seq,
+        "token_accuracy": right / total,
+        "loss": loss_sum / total,
+        "teacher_forced_accuracy": tf_right / total,
+    }
 
 
 def _evaluate_classifier(model: nn.Module, batches) -> dict[str, float]:
@@ -217,8 +223,10 @@ def _check_fit_args(train_loader, epochs, max_seconds, lr, clip, teacher_forcing
     if not number(lr) or not math.isfinite(lr) or lr <= 0:
         raise ValueError(f"expected a finite learning rate lr > 0, got {lr!r}.")
     if clip is not None and (not number(clip) or not math.isfinite(clip) or clip <= 0):
-        raise ValueError(f"expected clip > 0 (the largest gradient norm) or None for no clipping, got {clip!r}; "
-                         f"clip <= 0 would scale every gradient to zero.")  # fmt: skip
+        raise ValueError(
+            f"expected clip > 0 (the largest gradient norm) or None for no clipping, got {clip!r}; "
+            f"clip <= 0 would scale every gradient to zero."
+        )
     if not number(teacher_forcing) or not 0.0 <= teacher_forcing <= 1.0:
         raise ValueError(f"expected teacher_forcing in [0, 1], got {teacher_forcing!r}.")
     if max_seconds is not None and (not number(max_seconds) or not max_seconds > 0):
@@ -231,11 +239,26 @@ def _check_fit_args(train_loader, epochs, max_seconds, lr, clip, teacher_forcing
         raise ValueError("the training loader has no batches: give it at least one example.")
 
 
-def fit(model: nn.Module, train_loader, *, val_loader=None, epochs: int = 10, max_seconds: float | None = None,
-        target: float | None = None, eval_every: int | None = None, optimizer: torch.optim.Optimizer | None = None,
-        lr: float = 1e-3, clip: float | None = 1.0, teacher_forcing: float = 1.0, restore_best: bool = True,
-        device=None, threads: int | None = None, progress: bool = False, desc: str = "training",
-        callback: Callable[[History], None] | None = None) -> History:  # fmt: skip
+def fit(
+    model: nn.Module,
+    train_loader,
+    *,
+    val_loader=None,
+    epochs: int = 10,
+    max_seconds: float | None = None,
+    target: float | None = None,
+    eval_every: int | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    lr: float = 1e-3,
+    clip: float | None = 1.0,
+    teacher_forcing: float = 1.0,
+    restore_best: bool = True,
+    device=None,
+    threads: int | None = None,
+    progress: bool = False,
+    desc: str = "training",
+    callback: Callable[[History], None] | None = None,
+) -> History:
     """Train ``model`` on the batches of ``train_loader``; return a :class:`History`.
 
     Args:
@@ -268,8 +291,11 @@ def fit(model: nn.Module, train_loader, *, val_loader=None, epochs: int = 10, ma
 
     def do_eval() -> None:
         nonlocal best_state, best_key
-        rec = {"step": len(hist.steps), "seconds": round(time.perf_counter() - start, 3),
-               "train_loss": sum(since_eval) / max(len(since_eval), 1)}  # fmt: skip
+        rec = {
+            "step": len(hist.steps),
+            "seconds": round(time.perf_counter() - start, 3),
+            "train_loss": sum(since_eval) / max(len(since_eval), 1),
+        }
         if val_loader is not None:
             rec.update(evaluate(model, val_loader, device))
         key = (score(rec), -rec["loss"]) if val_loader is not None else (-rec["train_loss"],)
@@ -287,8 +313,10 @@ def fit(model: nn.Module, train_loader, *, val_loader=None, epochs: int = 10, ma
     def update(batch) -> None:  # the training step itself
         loss = batch_loss(model, batch, teacher_forcing)
         if not torch.isfinite(loss):
-            raise ValueError(f"the training loss became {float(loss)} at step {len(hist.steps)}; "
-                             f"lower the learning rate or keep gradient clipping on.")  # fmt: skip
+            raise ValueError(
+                f"the training loss became {float(loss)} at step {len(hist.steps)}; "
+                f"lower the learning rate or keep gradient clipping on."
+            )
         loss.backward()
         if clip is not None:
             nn.utils.clip_grad_norm_(model.parameters(), clip)
@@ -346,5 +374,16 @@ def fit(model: nn.Module, train_loader, *, val_loader=None, epochs: int = 10, ma
     return hist
 
 
-__all__ = ["num_threads", "default_device", "masked_cross_entropy", "batch_loss", "exact_match", "token_accuracy",
-           "evaluate", "count_parameters", "score", "History", "fit"]  # fmt: skip
+__all__ = [
+    "num_threads",
+    "default_device",
+    "masked_cross_entropy",
+    "batch_loss",
+    "exact_match",
+    "token_accuracy",
+    "evaluate",
+    "count_parameters",
+    "score",
+    "History",
+    "fit",
+]

@@ -148,8 +148,19 @@ class TransformerLayerBase(nn.Module):
     """What the encoder and decoder layers share: the feed-forward block, the residual connection around
     each sublayer (:meth:`residual`), dropout and the input checks."""
 
-    def __init__(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first,
-                 bias, n_norms):  # fmt: skip
+    def __init__(
+        self,
+        d_model,
+        nhead,
+        dim_feedforward,
+        dropout,
+        activation,
+        layer_norm_eps,
+        batch_first,
+        norm_first,
+        bias,
+        n_norms,
+    ):
         super().__init__()
         if not batch_first:
             raise ValueError("s2s_lab's Transformer layers take (B, T, d_model) only; got batch_first=False.")
@@ -223,11 +234,30 @@ class TransformerEncoderLayer(TransformerLayerBase):
     weights ``(B, nhead, S, S)``.
     """
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
-                 activation: str = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = True,
-                 norm_first: bool = False, bias: bool = True):  # fmt: skip
-        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
-                         norm_first, bias, n_norms=2)  # fmt: skip
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str = "relu",
+        layer_norm_eps: float = 1e-5,
+        batch_first: bool = True,
+        norm_first: bool = False,
+        bias: bool = True,
+    ):
+        super().__init__(
+            d_model,
+            nhead,
+            dim_feedforward,
+            dropout,
+            activation,
+            layer_norm_eps,
+            batch_first,
+            norm_first,
+            bias,
+            n_norms=2,
+        )
         self.dropout_last = self.dropout2
 
     def forward_with_weights(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
@@ -280,16 +310,44 @@ class TransformerDecoderLayer(TransformerLayerBase):
     cross-attention weights ``(B, nhead, T, T)`` and ``(B, nhead, T, S)``.
     """
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
-                 activation: str = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = True,
-                 norm_first: bool = False, bias: bool = True):  # fmt: skip
-        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
-                         norm_first, bias, n_norms=3)  # fmt: skip
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str = "relu",
+        layer_norm_eps: float = 1e-5,
+        batch_first: bool = True,
+        norm_first: bool = False,
+        bias: bool = True,
+    ):
+        super().__init__(
+            d_model,
+            nhead,
+            dim_feedforward,
+            dropout,
+            activation,
+            layer_norm_eps,
+            batch_first,
+            norm_first,
+            bias,
+            n_norms=3,
+        )
         self.multihead_attn = MultiHeadAttention(d_model, nhead, bias=bias, dropout=dropout)
         self.dropout_last = self.dropout3
 
-    def forward_with_weights(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                             memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):  # fmt: skip
+    def forward_with_weights(
+        self,
+        tgt,
+        memory,
+        tgt_mask=None,
+        memory_mask=None,
+        tgt_key_padding_mask=None,
+        memory_key_padding_mask=None,
+        tgt_is_causal=False,
+        memory_is_causal=False,
+    ):
         self._check(tgt, "tgt")
         self._check(memory, "memory")
         if tgt_is_causal and tgt_mask is None:
@@ -303,8 +361,9 @@ class TransformerDecoderLayer(TransformerLayerBase):
             return self.dropout1(out), w
 
         def ca(y):
-            out, w = self.multihead_attn(y, memory, memory, key_padding_mask=memory_key_padding_mask,
-                                         attn_mask=memory_mask)  # fmt: skip
+            out, w = self.multihead_attn(
+                y, memory, memory, key_padding_mask=memory_key_padding_mask, attn_mask=memory_mask
+            )
             return self.dropout2(out), w
 
         x, w_self = self.residual(x, sa, self.norm1)
@@ -312,10 +371,27 @@ class TransformerDecoderLayer(TransformerLayerBase):
         x, _ = self.residual(x, self.feed_forward, self.norm3)
         return x, w_self, w_cross  # (B, T, d), (B, nhead, T, T), (B, nhead, T, S)
 
-    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):  # fmt: skip
-        return self.forward_with_weights(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
-                                         memory_key_padding_mask, tgt_is_causal, memory_is_causal)[0]  # fmt: skip
+    def forward(
+        self,
+        tgt,
+        memory,
+        tgt_mask=None,
+        memory_mask=None,
+        tgt_key_padding_mask=None,
+        memory_key_padding_mask=None,
+        tgt_is_causal=False,
+        memory_is_causal=False,
+    ):
+        return self.forward_with_weights(
+            tgt,
+            memory,
+            tgt_mask,
+            memory_mask,
+            tgt_key_padding_mask,
+            memory_key_padding_mask,
+            tgt_is_causal,
+            memory_is_causal,
+        )[0]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -360,16 +436,40 @@ class Seq2SeqTransformer(nn.Module):
     ``extras["self_attention"]``: every layer's per-head weights ``(B, nhead, T', S)`` and ``(B, nhead, T', T')``.
     """
 
-    def __init__(self, src_vocab_size: int, tgt_vocab_size: int, d_model: int = 64, nhead: int = 4,
-                 num_encoder_layers: int = 2, num_decoder_layers: int = 2, dim_feedforward: int = 128,
-                 dropout: float = 0.1, max_len: int = 128, activation: str = "relu", norm_first: bool = False,
-                 pad_id: int = PAD, bos_id: int = BOS, eos_id: int = EOS):  # fmt: skip
+    def __init__(
+        self,
+        src_vocab_size: int,
+        tgt_vocab_size: int,
+        d_model: int = 64,
+        nhead: int = 4,
+        num_encoder_layers: int = 2,
+        num_decoder_layers: int = 2,
+        dim_feedforward: int = 128,
+        dropout: float = 0.1,
+        max_len: int = 128,
+        activation: str = "relu",
+        norm_first: bool = False,
+        pad_id: int = PAD,
+        bos_id: int = BOS,
+        eos_id: int = EOS,
+    ):
         super().__init__()
-        self.config = dict(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size, d_model=d_model,
-                           nhead=nhead, num_encoder_layers=num_encoder_layers,
-                           num_decoder_layers=num_decoder_layers, dim_feedforward=dim_feedforward,
-                           dropout=dropout, max_len=max_len, activation=activation, norm_first=norm_first,
-                           pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)  # fmt: skip
+        self.config = dict(
+            src_vocab_size=src_vocab_size,
+            tgt_vocab_size=tgt_vocab_size,
+            d_model=d_model,
+            nhead=nhead,
+            num_encoder_layers=num_encoder_layers,
+            num_decoder_layers=num_decoder_layers,
+            dim_feedforward=dim_feedforward,
+            dropout=dropout,
+            max_len=max_len,
+            activation=activation,
+            norm_first=norm_first,
+            pad_id=pad_id,
+            bos_id=bos_id,
+            eos_id=eos_id,
+        )
         if min(src_vocab_size, tgt_vocab_size, num_encoder_layers, num_decoder_layers) <= 0:
             raise ValueError(
                 "expected positive vocabulary sizes and layer counts, got "
@@ -380,8 +480,14 @@ class Seq2SeqTransformer(nn.Module):
         self.src_embed = nn.Embedding(src_vocab_size, d_model, padding_idx=pad_id)
         self.tgt_embed = nn.Embedding(tgt_vocab_size, d_model, padding_idx=pad_id)
         self.pos = PositionalEncoding(d_model, max_len, dropout)
-        layer_args = dict(d_model=d_model, nhead=nhead, dim_feedforward=dim_feedforward, dropout=dropout,
-                          activation=activation, norm_first=norm_first)  # fmt: skip
+        layer_args = dict(
+            d_model=d_model,
+            nhead=nhead,
+            dim_feedforward=dim_feedforward,
+            dropout=dropout,
+            activation=activation,
+            norm_first=norm_first,
+        )
         self.encoder_layers = nn.ModuleList(TransformerEncoderLayer(**layer_args) for _ in range(num_encoder_layers))
         self.decoder_layers = nn.ModuleList(TransformerDecoderLayer(**layer_args) for _ in range(num_decoder_layers))
         self.encoder_norm = LayerNorm(d_model) if norm_first else nn.Identity()
@@ -486,6 +592,10 @@ class Seq2SeqTransformer(nn.Module):
             if bool(done.all()):
                 break
         # the weights of the last step cover every generated position (the causal mask hides nothing of it)
-        extras = {"probs": torch.stack(probs, 1), "attention": w_cross[-1].mean(1), "cross_attention": w_cross,
-                  "self_attention": w_self}  # fmt: skip
+        extras = {
+            "probs": torch.stack(probs, 1),
+            "attention": w_cross[-1].mean(1),
+            "cross_attention": w_cross,
+            "self_attention": w_self,
+        }
         return ys[:, 1:], extras

@@ -3,6 +3,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from _helpers import random_linear_grads as _grads  # noqa: E402
 from torch import nn
 
 from s2s_lab.attention import (
@@ -14,11 +15,7 @@ from s2s_lab.attention import (
     scaled_dot_product,
 )
 
-from _helpers import random_linear_grads as _grads  # noqa: E402
-
 ATOL = 1e-5
-
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,8 +133,7 @@ def test_multihead_matches_torch(cross, mask_kind):
     q, k, v = _inputs(B, T_q, T_k, E, cross)
     kpm, am = _masks(mask_kind, B, T_q, T_k)
     out, w = ours(q, k, v, key_padding_mask=kpm, attn_mask=am)
-    ref_out, ref_w = ref(q, k, v, key_padding_mask=kpm, attn_mask=am, need_weights=True,
-                         average_attn_weights=False)  # fmt: skip
+    ref_out, ref_w = ref(q, k, v, key_padding_mask=kpm, attn_mask=am, need_weights=True, average_attn_weights=False)
     assert out.shape == (B, T_q, E) and w.shape == (B, H, T_q, T_k)
     torch.testing.assert_close(out, ref_out, atol=ATOL, rtol=0)
     torch.testing.assert_close(w, ref_w, atol=ATOL, rtol=0)

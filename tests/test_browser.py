@@ -27,15 +27,21 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHROMIUM = os.environ.get("S2S_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("S2S_ARTIFACTS", ROOT / "test-artifacts")) / "browser"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 RUN_TIMEOUT_S = 240  # one notebook, all cells
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("S2S_REQUIRE_BROWSER") == "1":
         raise RuntimeError(f"S2S_REQUIRE_BROWSER=1 but there is no browser at {CHROMIUM}")
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium); browser tests skipped",
-                allow_module_level=True)
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium); browser tests skipped", allow_module_level=True)
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
@@ -43,8 +49,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 # test can see them all), no news or update pop-ups.
 LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                         "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
 }
 
 
@@ -68,14 +73,32 @@ def lab(tmp_path_factory):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(value))
     token, port = secrets.token_hex(16), free_port()
-    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings),
-               JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"), JUPYTER_RUNTIME_DIR=str(work / "runtime"))
+    env = dict(
+        os.environ,
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"),
+        JUPYTER_RUNTIME_DIR=str(work / "runtime"),
+    )
     log = open(work / "jupyterlab.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
-         "--LabApp.news_url=", "--ServerApp.open_browser=False", "--allow-root"],
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={work}",
+            "--LabApp.news_url=",
+            "--ServerApp.open_browser=False",
+            "--allow-root",
+        ],
+        cwd=work,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
@@ -101,8 +124,11 @@ def lab(tmp_path_factory):
 def browser(tmp_path_factory):
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
-            args=FLAGS, viewport={"width": 1400, "height": 1000},
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1400, "height": 1000},
         )
         yield context
         context.close()
@@ -124,7 +150,9 @@ def wait_until_executed(page, n_code: int) -> None:
         try:
             page.wait_for_function(
                 "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
-                ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))", timeout=15_000)
+                ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))",
+                timeout=15_000,
+            )
             break
         except Exception:
             continue
@@ -151,8 +179,10 @@ def test_notebook_in_jupyterlab(lab, browser, path):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
         # A workspace of its own, reset: only this notebook is open, and it is the active one.
-        page.goto(f"{base}/lab/workspaces/{path.stem}/tree/notebooks/{path.name}?reset&token={token}",
-                  wait_until="domcontentloaded")
+        page.goto(
+            f"{base}/lab/workspaces/{path.stem}/tree/notebooks/{path.name}?reset&token={token}",
+            wait_until="domcontentloaded",
+        )
         page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=60_000)
         page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).first.wait_for(timeout=90_000)
         # Start from a clean slate: the stored outputs must not count as this run's.

@@ -9,8 +9,11 @@ import s2s_lab
 
 ATOL = 1e-5
 LAYERS = {"RNN": (s2s_lab.RNN, torch.nn.RNN), "LSTM": (s2s_lab.LSTM, torch.nn.LSTM), "GRU": (s2s_lab.GRU, torch.nn.GRU)}
-CELLS = {"RNN": (s2s_lab.RNNCell, torch.nn.RNNCell), "LSTM": (s2s_lab.LSTMCell, torch.nn.LSTMCell),
-         "GRU": (s2s_lab.GRUCell, torch.nn.GRUCell)}
+CELLS = {
+    "RNN": (s2s_lab.RNNCell, torch.nn.RNNCell),
+    "LSTM": (s2s_lab.LSTMCell, torch.nn.LSTMCell),
+    "GRU": (s2s_lab.GRUCell, torch.nn.GRUCell),
+}
 
 
 def flat(out):
@@ -29,7 +32,7 @@ def assert_same(ours_out, ref_out):
 def assert_same_grads(ours, ref, inputs):
     for (name, p), (ref_name, q) in zip(ours.named_parameters(), ref.named_parameters(), strict=True):
         assert name == ref_name
-        torch.testing.assert_close(p.grad, q.grad, atol=ATOL, rtol=1e-4, msg=lambda m: f"{name}: {m}")
+        torch.testing.assert_close(p.grad, q.grad, atol=ATOL, rtol=1e-4, msg=lambda m, name=name: f"{name}: {m}")
     for x, x_ref in inputs:
         torch.testing.assert_close(x.grad, x_ref.grad, atol=ATOL, rtol=1e-4)
 
@@ -74,8 +77,14 @@ def compare_with_torch(ours, ref, kind, x, state_shape=None):
 @pytest.mark.parametrize("kind", LAYERS)
 @pytest.mark.parametrize(
     "num_layers, bidirectional, batch_first, sizes",
-    [(1, False, False, (3, 4, 5, 7)), (2, True, False, (4, 2, 3, 5)), (3, False, True, (2, 3, 6, 4)),
-     (3, True, True, (5, 1, 2, 3)), (1, True, False, (1, 2, 4, 8)), (2, False, True, (6, 5, 1, 1))],
+    [
+        (1, False, False, (3, 4, 5, 7)),
+        (2, True, False, (4, 2, 3, 5)),
+        (3, False, True, (2, 3, 6, 4)),
+        (3, True, True, (5, 1, 2, 3)),
+        (1, True, False, (1, 2, 4, 8)),
+        (2, False, True, (6, 5, 1, 1)),
+    ],
 )
 @pytest.mark.parametrize("with_hx", [False, True])
 def test_layer_matches_torch(kind, num_layers, bidirectional, batch_first, sizes, with_hx):
@@ -101,9 +110,10 @@ def test_layer_unbatched_matches_torch(kind, num_layers, bidirectional):
 
 
 @pytest.mark.parametrize("kind", CELLS)
-@pytest.mark.parametrize("batched, with_hx, sizes", [
-    (b, h, s) for b, h, s in itertools.product([True, False], [True, False], [(1, 1, 1), (4, 3, 5), (2, 10, 16)])
-])
+@pytest.mark.parametrize(
+    "batched, with_hx, sizes",
+    [(b, h, s) for b, h, s in itertools.product([True, False], [True, False], [(1, 1, 1), (4, 3, 5), (2, 10, 16)])],
+)
 def test_cell_matches_torch(kind, batched, with_hx, sizes):
     B, I, H = sizes
     ours_cls, ref_cls = CELLS[kind]
@@ -155,6 +165,7 @@ def test_dropout_between_layers_only_in_training():
 
 def test_does_not_call_torch_recurrent_kernels(monkeypatch):
     """The cells are written from the formulas: break torch's recurrent kernels and they still work."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("a torch recurrent kernel was called")
 

@@ -1,19 +1,24 @@
 """s2s_lab.compare: the comparison table of notebook 06."""
 
-import torch
-
 from s2s_lab import PairDataset, Seq2Seq, Seq2SeqTransformer, make_loader, make_task
 from s2s_lab.experiments import decoding_speed, format_table, sequential_steps, summary_row
-from s2s_lab.training import count_parameters
-from s2s_lab.training import History, evaluate
+from s2s_lab.training import History, count_parameters, evaluate
 
 
 def _setup():
     t = make_task("reversal", 20, 0, 10, seed=0, min_len=3, max_len=5, alphabet="abcd")
     test = make_loader(PairDataset(t.test, t.src_vocab, t.tgt_vocab), 5)
     rnn = Seq2Seq(len(t.src_vocab), len(t.tgt_vocab), emb_size=8, hidden_size=8, attention="dot")
-    tf = Seq2SeqTransformer(len(t.src_vocab), len(t.tgt_vocab), d_model=8, nhead=2, num_encoder_layers=2,
-                            num_decoder_layers=1, dim_feedforward=16, max_len=10)  # fmt: skip
+    tf = Seq2SeqTransformer(
+        len(t.src_vocab),
+        len(t.tgt_vocab),
+        d_model=8,
+        nhead=2,
+        num_encoder_layers=2,
+        num_decoder_layers=1,
+        dim_feedforward=16,
+        max_len=10,
+    )
     return test, rnn, tf
 
 
@@ -38,4 +43,3 @@ def test_summary_row_and_table():
     table = format_table([row, dict(row, model="a longer name")]).splitlines()
     assert table[0].startswith("model") and len({len(line) for line in table}) == 1
     assert table[3].startswith("a longer name")
-

@@ -16,7 +16,9 @@ def test_names_the_mistake(capsys):
     cases = {
         "b_hh is missing": lambda x, h, W_ih, W_hh, b_ih, b_hh: torch.tanh(x @ W_ih.T + b_ih + h @ W_hh.T),
         "apply tanh": lambda x, h, W_ih, W_hh, b_ih, b_hh: x @ W_ih.T + b_ih + h @ W_hh.T + b_hh,
-        "W_hh is used untransposed": lambda x, h, W_ih, W_hh, b_ih, b_hh: torch.tanh(x @ W_ih.T + b_ih + h @ W_hh + b_hh),
+        "W_hh is used untransposed": lambda x, h, W_ih, W_hh, b_ih, b_hh: torch.tanh(
+            x @ W_ih.T + b_ih + h @ W_hh + b_hh
+        ),
         "Compare each term": lambda x, h, W_ih, W_hh, b_ih, b_hh: torch.sigmoid(x @ W_ih.T + b_ih + h @ W_hh.T + b_hh),
     }
     for hint, fn in cases.items():

@@ -1,8 +1,14 @@
 import pytest
 import torch
 
-from s2s_lab.exercises.gated import (check_gru_keep, check_gru_step, check_lstm_step, check_memory_gates,
-                                     check_num_parameters, num_recurrent_parameters)
+from s2s_lab.exercises.gated import (
+    check_gru_keep,
+    check_gru_step,
+    check_lstm_step,
+    check_memory_gates,
+    check_num_parameters,
+    num_recurrent_parameters,
+)
 
 
 def lstm_right(x, h, c, W_ih, W_hh, b_ih, b_hh):
@@ -35,7 +41,7 @@ def gru_paper(x, h, W_ih, W_hh, b_ih, b_hh):
     i_r, i_z, i_n = (x @ W_ih.T + b_ih).chunk(3, dim=1)
     h_r, h_z, _ = (h @ W_hh.T + b_hh).chunk(3, dim=1)
     r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
-    n = torch.tanh(i_n + (r * h) @ W_hh[2 * H:].T + b_hh[2 * H:])
+    n = torch.tanh(i_n + (r * h) @ W_hh[2 * H :].T + b_hh[2 * H :])
     return (1 - z) * n + z * h
 
 

@@ -52,14 +52,17 @@ def test_positional_encoding_check(capsys):
     _verdict(capsys, False, check_positional_encoding, lambda L, d: 1 / 0, "raised ZeroDivisionError")
 
 
-@pytest.mark.parametrize("fn, ok, words", [
-    (lambda T: torch.ones(T, T, dtype=torch.bool).triu(1), True, "exactly the future"),
-    (lambda T: torch.ones(T, T, dtype=torch.bool).tril(), False, "inverted"),
-    (lambda T: torch.ones(T, T, dtype=torch.bool).tril(-1), False, "hides the past"),
-    (lambda T: torch.ones(T, T, dtype=torch.bool).triu(), False, "diagonal"),
-    (lambda T: torch.ones(T, T).triu(1), False, "boolean"),
-    (lambda T: torch.ones(T, T, dtype=torch.bool).triu(2), False, "wrong at 4 of 25"),
-    (lambda T: None, False, "shape (5, 5), got NoneType"),
-])
+@pytest.mark.parametrize(
+    "fn, ok, words",
+    [
+        (lambda T: torch.ones(T, T, dtype=torch.bool).triu(1), True, "exactly the future"),
+        (lambda T: torch.ones(T, T, dtype=torch.bool).tril(), False, "inverted"),
+        (lambda T: torch.ones(T, T, dtype=torch.bool).tril(-1), False, "hides the past"),
+        (lambda T: torch.ones(T, T, dtype=torch.bool).triu(), False, "diagonal"),
+        (lambda T: torch.ones(T, T).triu(1), False, "boolean"),
+        (lambda T: torch.ones(T, T, dtype=torch.bool).triu(2), False, "wrong at 4 of 25"),
+        (lambda T: None, False, "shape (5, 5), got NoneType"),
+    ],
+)
 def test_causal_mask_check(capsys, fn, ok, words):
     _verdict(capsys, ok, check_causal_mask, fn, words)

@@ -6,8 +6,13 @@ from s2s_lab import Seq2Seq, make_task
 from s2s_lab.checkpoints import save_checkpoint
 from s2s_lab.experiments import accuracy_by_length, load_trained, save_trained, train_dates
 
-SHIPPED = {"reversal_plain": None, "reversal_attention": "additive", "dates_dot": "dot",
-           "dates_general": "general", "dates_scaled_dot": "scaled_dot"}
+SHIPPED = {
+    "reversal_plain": None,
+    "reversal_attention": "additive",
+    "dates_dot": "dot",
+    "dates_general": "general",
+    "dates_scaled_dot": "scaled_dot",
+}
 
 
 @pytest.mark.parametrize("name, attention", SHIPPED.items())

@@ -3,8 +3,13 @@ import torch
 
 from s2s_lab import GRU, GRUCell, LSTMCell
 from s2s_lab.cells import lstm_step
-from s2s_lab.gate_variants import (GRUPaper, GRUPaperCell, gru_step_paper, lstm_gates_shared_weight,
-                                   lstm_step_circular_output)
+from s2s_lab.gate_variants import (
+    GRUPaper,
+    GRUPaperCell,
+    gru_step_paper,
+    lstm_gates_shared_weight,
+    lstm_step_circular_output,
+)
 
 
 def test_paper_gru_by_hand():

@@ -1,8 +1,7 @@
 import pytest
 import torch
 
-from s2s_lab.memory_tasks import (MarkedEncoder, decode_marked, encode_marked, input_size, marked_answer,
-                                  remember_marked)
+from s2s_lab.memory_tasks import MarkedEncoder, decode_marked, encode_marked, input_size, marked_answer, remember_marked
 
 
 def test_shapes_labels_and_marks():
@@ -31,8 +30,10 @@ def test_encode_decode_round_trip():
         assert torch.equal(encode_marked(decode_marked(row)), row)
 
 
-@pytest.mark.parametrize("text, words", [("abcd", "exactly one upper-case"), ("aBCd", "got 2"),
-                                         ("", "non-empty"), ("abXe", "'ex'"), (None, "non-empty")])
+@pytest.mark.parametrize(
+    "text, words",
+    [("abcd", "exactly one upper-case"), ("aBCd", "got 2"), ("", "non-empty"), ("abXe", "'ex'"), (None, "non-empty")],
+)
 def test_bad_text_is_explained(text, words):
     with pytest.raises(ValueError, match=words):
         encode_marked(text)
@@ -46,9 +47,14 @@ def test_encoder_for_demos():
         enc.encode("aBcdabcd")
 
 
-@pytest.mark.parametrize("kwargs, words", [(dict(num_sequences=0, delay=3), "positive"),
-                                           (dict(num_sequences=3, delay=-1), "delay >= 0"),
-                                           (dict(num_sequences=3, delay=2, alphabet="a"), "two distinct")])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(num_sequences=0, delay=3), "positive"),
+        (dict(num_sequences=3, delay=-1), "delay >= 0"),
+        (dict(num_sequences=3, delay=2, alphabet="a"), "two distinct"),
+    ],
+)
 def test_bad_arguments(kwargs, words):
     with pytest.raises(ValueError, match=words):
         remember_marked(**kwargs)

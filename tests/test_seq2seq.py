@@ -35,8 +35,8 @@ def test_encoder_matches_torch_packed_bidirectional(cell):
     ours_h = final if cell == "gru" else final[0]
     torch.testing.assert_close(out, ref_out, atol=1e-5, rtol=0)
     torch.testing.assert_close(ours_h, torch.cat([h_n[0], h_n[1]], -1), atol=1e-5, rtol=0)
-    g_ours = torch.autograd.grad((out ** 2).sum() + ours_h.sum(), enc.fwd.weight_hh, retain_graph=True)[0]
-    g_ref = torch.autograd.grad((ref_out ** 2).sum() + h_n.sum(), ref.weight_hh_l0)[0]
+    g_ours = torch.autograd.grad((out**2).sum() + ours_h.sum(), enc.fwd.weight_hh, retain_graph=True)[0]
+    g_ref = torch.autograd.grad((ref_out**2).sum() + h_n.sum(), ref.weight_hh_l0)[0]
     torch.testing.assert_close(g_ours, g_ref, atol=1e-5, rtol=0)
 
 
@@ -53,8 +53,7 @@ def test_padding_does_not_change_a_sequence():
 
 def _model(attention=None, cell="gru"):
     torch.manual_seed(0)
-    return Seq2Seq(9, 8, emb_size=6, hidden_size=5, cell=cell, bidirectional=True, attention=attention,
-                   max_src_len=6)
+    return Seq2Seq(9, 8, emb_size=6, hidden_size=5, cell=cell, bidirectional=True, attention=attention, max_src_len=6)
 
 
 @pytest.mark.parametrize("cell", ["gru", "lstm"])

@@ -3,8 +3,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from s2s_lab import GRU, LSTM, RNN, GRUPaper
-from s2s_lab.memory_tasks import input_size, remember_marked
 from s2s_lab.experiments import train_classifier
+from s2s_lab.memory_tasks import input_size, remember_marked
 from s2s_lab.sequence_classifier import SequenceClassifier
 from s2s_lab.training import count_parameters, evaluate
 

@@ -17,8 +17,23 @@ import s2s_lab
 
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "s2s_lab"
-MATH = ["cells", "layers", "gate_variants", "gradient_flow", "sequence_classifier", "seq2seq", "attention",
-        "transformer", "encoding", "memory_tasks", "data", "tasks", "interface", "checkpoints", "_checks"]  # fmt: skip
+MATH = [
+    "cells",
+    "layers",
+    "gate_variants",
+    "gradient_flow",
+    "sequence_classifier",
+    "seq2seq",
+    "attention",
+    "transformer",
+    "encoding",
+    "memory_tasks",
+    "data",
+    "tasks",
+    "interface",
+    "checkpoints",
+    "_checks",
+]
 ON_TOP = {"training", "experiments", "exercises", "widgets", "reproducibility", "environment"}
 
 
@@ -42,9 +57,11 @@ def test_math_modules_import_neither_the_trainer_nor_the_demos(name):
 
 
 def test_importing_the_math_does_not_import_matplotlib_or_ipywidgets():
-    code = ("import sys, s2s_lab, " + ", ".join(f"s2s_lab.{m}" for m in MATH) + ", s2s_lab.training, "
-            "s2s_lab.experiments, s2s_lab.exercises; "
-            "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'IPython') if m in sys.modules))")  # fmt: skip
+    code = (
+        "import sys, s2s_lab, " + ", ".join(f"s2s_lab.{m}" for m in MATH) + ", s2s_lab.training, "
+        "s2s_lab.experiments, s2s_lab.exercises; "
+        "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'IPython') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -84,17 +101,25 @@ def test_a_plain_install_carries_the_shipped_checkpoints(tmp_path):
     """Build the wheel as ``pip install .`` does, install it (not editable) into a folder of its own, and
     load a shipped model from there, from a directory outside the repository."""
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = wheels.glob("s2s_lab-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     shipped = sorted(p.name for p in (ROOT / "data").iterdir() if p.suffix == ".pt")
     assert shipped and all(f"s2s_lab/shipped/{n}" in names for n in shipped)
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True)  # fmt: skip
-    code = ("import s2s_lab; from s2s_lab.experiments import load_trained; "
-            "m, t = load_trained('reversal_attention'); print(s2s_lab.__file__); print(t.name)")  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    code = (
+        "import s2s_lab; from s2s_lab.experiments import load_trained; "
+        "m, t = load_trained('reversal_attention'); print(s2s_lab.__file__); print(t.name)"
+    )
     env = {**os.environ, "PYTHONPATH": str(target)}
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 
 from s2s_lab import PairDataset, make_loader, make_task, seed_everything
+from s2s_lab.checkpoints import load_checkpoint, save_checkpoint
 from s2s_lab.data import EOS, PAD
 from s2s_lab.seq2seq import Seq2Seq
-from s2s_lab.checkpoints import load_checkpoint, save_checkpoint
 from s2s_lab.training import evaluate, exact_match, fit, masked_cross_entropy, token_accuracy
 
 
@@ -22,8 +22,8 @@ def test_masked_cross_entropy_equals_ignore_index():
     ours = masked_cross_entropy(logits, tgt, tgt != PAD)
     ref = F.cross_entropy(logits.reshape(-1, 7), tgt.reshape(-1), ignore_index=PAD)
     torch.testing.assert_close(ours, ref, atol=1e-6, rtol=0)
-    g1, = torch.autograd.grad(ours, logits)
-    g2, = torch.autograd.grad(ref, logits)
+    (g1,) = torch.autograd.grad(ours, logits)
+    (g2,) = torch.autograd.grad(ref, logits)
     torch.testing.assert_close(g1, g2, atol=1e-6, rtol=0)
     with pytest.raises(ValueError, match="expected logits"):
         masked_cross_entropy(logits[0], tgt, tgt != PAD)

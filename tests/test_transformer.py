@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+from _helpers import random_linear_grads as _grads  # noqa: E402
 from torch import nn
 
 from s2s_lab.transformer import (
@@ -17,11 +18,7 @@ from s2s_lab.transformer import (
     sinusoidal_encoding,
 )
 
-from _helpers import random_linear_grads as _grads  # noqa: E402
-
 ATOL = 1e-5
-
-
 
 
 def _perturb(module, seed):
@@ -118,8 +115,9 @@ CONFIGS = [  # d_model, nhead, dim_feedforward, norm_first, activation
 
 def _layer_pair(kind, d, h, ff, norm_first, act):
     """PyTorch's Transformer{kind}Layer with perturbed weights, and ours loaded from it; both eval, float64."""
-    ref = getattr(nn, f"Transformer{kind}Layer")(d, h, ff, dropout=0.0, activation=act, batch_first=True,
-                                                 norm_first=norm_first)  # fmt: skip
+    ref = getattr(nn, f"Transformer{kind}Layer")(
+        d, h, ff, dropout=0.0, activation=act, batch_first=True, norm_first=norm_first
+    )
     ref = _perturb(ref.double(), 0).eval()
     ours = {"Encoder": TransformerEncoderLayer, "Decoder": TransformerDecoderLayer}[kind]
     ours = ours(d, h, ff, dropout=0.0, activation=act, norm_first=norm_first).double().eval()
@@ -175,8 +173,12 @@ def test_decoder_layer_weights_and_memory_mask():
     tgt, mem = torch.randn(2, 4, 8, dtype=torch.float64), torch.randn(2, 6, 8, dtype=torch.float64)
     mm = torch.zeros(4, 6, dtype=torch.bool)
     mm[:, 5] = True
-    torch.testing.assert_close(ours(tgt, mem, memory_mask=mm, tgt_is_causal=True),
-                               ref(tgt, mem, memory_mask=mm, tgt_mask=causal_mask(4)), atol=ATOL, rtol=0)  # fmt: skip
+    torch.testing.assert_close(
+        ours(tgt, mem, memory_mask=mm, tgt_is_causal=True),
+        ref(tgt, mem, memory_mask=mm, tgt_mask=causal_mask(4)),
+        atol=ATOL,
+        rtol=0,
+    )
     _, ws, wc = ours.forward_with_weights(tgt, mem, tgt_mask=causal_mask(4), memory_mask=mm)
     assert ws.shape == (2, 2, 4, 4) and wc.shape == (2, 2, 4, 6)
     assert torch.all(wc[..., 5] == 0) and torch.all(ws[..., causal_mask(4)] == 0)
@@ -199,8 +201,16 @@ def test_layer_errors():
 # ---------------------------------------------------------------------------------------------
 def _model(norm_first=False, seed=0, **kw):
     torch.manual_seed(seed)
-    args = dict(d_model=16, nhead=2, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=32, dropout=0.0,
-                max_len=20, norm_first=norm_first)  # fmt: skip
+    args = dict(
+        d_model=16,
+        nhead=2,
+        num_encoder_layers=2,
+        num_decoder_layers=2,
+        dim_feedforward=32,
+        dropout=0.0,
+        max_len=20,
+        norm_first=norm_first,
+    )
     args.update(kw)
     return Seq2SeqTransformer(11, 9, **args).eval()
 
@@ -288,16 +298,25 @@ def test_model_errors():
 def test_trains_with_the_training_engine_and_checkpoints(one_thread, tmp_path):
     """The same fit/evaluate/checkpoint code as the RNN models, on the reversal task: it must learn."""
     from s2s_lab import PairDataset, make_loader, make_task, seed_everything
-    from s2s_lab.interface import decode_text
     from s2s_lab.checkpoints import load_checkpoint, save_checkpoint
+    from s2s_lab.interface import decode_text
     from s2s_lab.training import evaluate, fit
 
     seed_everything(0)
     t = make_task("reversal", 250, 50, 0, seed=0, min_len=3, max_len=3, alphabet="abcdefg")
     train = make_loader(PairDataset(t.train, t.src_vocab, t.tgt_vocab), 32, shuffle=True, seed=0)
     val = make_loader(PairDataset(t.val, t.src_vocab, t.tgt_vocab), 50)
-    model = Seq2SeqTransformer(len(t.src_vocab), len(t.tgt_vocab), d_model=32, nhead=2, num_encoder_layers=1,
-                               num_decoder_layers=1, dim_feedforward=64, dropout=0.0, max_len=8)  # fmt: skip
+    model = Seq2SeqTransformer(
+        len(t.src_vocab),
+        len(t.tgt_vocab),
+        d_model=32,
+        nhead=2,
+        num_encoder_layers=1,
+        num_decoder_layers=1,
+        dim_feedforward=64,
+        dropout=0.0,
+        max_len=8,
+    )
     before = evaluate(model, val)["exact_match"]
     hist = fit(model, train, val_loader=val, epochs=40, lr=5e-3, target=0.95, device="cpu")
     assert before < 0.1 and hist.best["exact_match"] >= 0.95

@@ -5,11 +5,18 @@ import pytest
 import torch
 
 from s2s_lab import SequenceClassifier
-from s2s_lab.memory_tasks import MarkedEncoder, input_size, remember_marked
 from s2s_lab.experiments import compare_optimizers
+from s2s_lab.memory_tasks import MarkedEncoder, input_size, remember_marked
 from s2s_lab.training import History, count_parameters
-from s2s_lab.widgets import (OptimizerDemo, StepThrough, comparison_figure, delay_figure, gru_equation,
-                             lstm_equation, state_gradient_figure)
+from s2s_lab.widgets import (
+    OptimizerDemo,
+    StepThrough,
+    comparison_figure,
+    delay_figure,
+    gru_equation,
+    lstm_equation,
+    state_gradient_figure,
+)
 
 
 def make_demo(kind):
@@ -19,8 +26,15 @@ def make_demo(kind):
     names = ("i", "f", "g", "o") if kind == "LSTM" else ("r", "z", "n")
     heat = names + (("c", "h") if kind == "LSTM" else ("h",))
     eq = (lstm_equation if kind == "LSTM" else gru_equation)(readout=readout)
-    return model, StepThrough(model.cell(), text="cbAdbca", encoder=MarkedEncoder(), bars=names, heatmaps=heat,
-                              equation=eq, description=f"{kind} step-through")
+    return model, StepThrough(
+        model.cell(),
+        text="cbAdbca",
+        encoder=MarkedEncoder(),
+        bars=names,
+        heatmaps=heat,
+        equation=eq,
+        description=f"{kind} step-through",
+    )
 
 
 def bar_heights(demo, name):
@@ -75,7 +89,7 @@ def fake_runs():
     runs = {}
     for k, name in enumerate(("SGD", "RMSprop", "Adam")):
         for lr in (1e-3, 1e-2, 1e-1):
-            runs[name, lr] = History(losses=list(np.linspace(1.4, 0.1 * (k + 1) / lr ** 0.1, 20)))
+            runs[name, lr] = History(losses=list(np.linspace(1.4, 0.1 * (k + 1) / lr**0.1, 20)))
     return runs
 
 
@@ -99,8 +113,9 @@ def test_optimizer_demo_on_real_runs():
     runs = compare_optimizers(make, remember_marked(64, 1), lrs=(1e-2, 1e-1), epochs=1, batch_size=8)
     demo = OptimizerDemo(runs, window=2)
     demo.lr.value = 1e-1
-    np.testing.assert_allclose(demo.lines["RMSprop"].get_ydata(),
-                               np.convolve(runs["RMSprop", 1e-1].losses, [0.5, 0.5], mode="valid"))
+    np.testing.assert_allclose(
+        demo.lines["RMSprop"].get_ydata(), np.convolve(runs["RMSprop", 1e-1].losses, [0.5, 0.5], mode="valid")
+    )
 
 
 def test_static_figures_plot_the_given_numbers():

@@ -73,8 +73,9 @@ def test_typing_a_new_sequence_updates_everything(demo):
     assert demo.message.value == ""
 
 
-@pytest.mark.parametrize("text, words", [("Hello", "does not know 'H'"), ("", "at least one"),
-                                         ("a" * 30, "at most 20")])
+@pytest.mark.parametrize(
+    "text, words", [("Hello", "does not know 'H'"), ("", "at least one"), ("a" * 30, "at most 20")]
+)
 def test_bad_text_is_explained_and_keeps_the_old_plot(demo, text, words):
     before = demo.images["h"].get_array().copy()
     demo.text.value = text

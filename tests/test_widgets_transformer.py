@@ -26,8 +26,16 @@ def pe_demo():
 @pytest.fixture
 def attn_demo():
     torch.manual_seed(0)
-    model = Seq2SeqTransformer(len(VOCAB), len(VOCAB), d_model=16, nhead=4, num_encoder_layers=2,
-                               num_decoder_layers=1, dim_feedforward=32, max_len=16)  # fmt: skip
+    model = Seq2SeqTransformer(
+        len(VOCAB),
+        len(VOCAB),
+        d_model=16,
+        nhead=4,
+        num_encoder_layers=2,
+        num_decoder_layers=1,
+        dim_feedforward=32,
+        max_len=16,
+    )
     d = SelfAttentionDemo(model, VOCAB, text="abc 12")
     yield d
     assert d.errors == []
@@ -76,18 +84,21 @@ def _expected(demo, text, layer, head, causal):
 
 def test_attention_demo_panels_hold_the_heads_numbers(attn_demo):
     assert attn_demo._repr_mimebundle_()["text/plain"].startswith("[self-attention explorer")
-    np.testing.assert_allclose(attn_demo.images["weights"].get_array(), _expected(attn_demo, "abc 12", 0, 0, False),
-                               atol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(
+        attn_demo.images["weights"].get_array(), _expected(attn_demo, "abc 12", 0, 0, False), atol=1e-5
+    )
     draws = attn_demo.view.draw_count
     attn_demo.layer.value = 1
     attn_demo.head.value = 3
     assert attn_demo.view.draw_count == draws + 2
-    np.testing.assert_allclose(attn_demo.images["weights"].get_array(), _expected(attn_demo, "abc 12", 1, 3, False),
-                               atol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(
+        attn_demo.images["weights"].get_array(), _expected(attn_demo, "abc 12", 1, 3, False), atol=1e-5
+    )
     s = attn_demo.steps
     np.testing.assert_allclose(attn_demo.images["Q"].get_array(), s["Q"][0, 3].numpy())
-    np.testing.assert_allclose(attn_demo.images["heads"].get_array(),
-                               (s["weights"][0, 3] @ s["V"][0, 3]).numpy(), atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        attn_demo.images["heads"].get_array(), (s["weights"][0, 3] @ s["V"][0, 3]).numpy(), atol=1e-6
+    )
     scores = s["Q"][0, 3] @ s["K"][0, 3].T / 2.0  # d_h = 4
     np.testing.assert_allclose(attn_demo.images["scores"].get_array(), scores.numpy(), atol=1e-5)
     assert [t.get_text() for t in attn_demo.axes["weights"].get_xticklabels()] == list("abc␣12")
@@ -110,8 +121,9 @@ def test_typing_updates_shapes_and_bad_text_is_explained(attn_demo):
     attn_demo.text.value = "2021 09"
     assert attn_demo.images["weights"].get_array().shape == (7, 7)
     assert attn_demo.images["V"].get_array().shape == (7, 4)
-    np.testing.assert_allclose(attn_demo.images["weights"].get_array(), _expected(attn_demo, "2021 09", 0, 0, False),
-                               atol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(
+        attn_demo.images["weights"].get_array(), _expected(attn_demo, "2021 09", 0, 0, False), atol=1e-5
+    )
     before = attn_demo.images["weights"].get_array().copy()
     for text, words in [("ABC", "never seen 'A', 'B', 'C'"), ("", "empty"), ("a" * 17, "at most 16")]:
         attn_demo.text.value = text

@@ -12,7 +12,19 @@ from .rnn import check_rnn_step
 from .seq2seq import check_additive_attention, check_masked_cross_entropy
 from .transformer import check_causal_mask, check_positional_encoding, check_scaled_dot_product
 
-__all__ = ["verdict", "run_learner_code", "compare", "check_rnn_step", "check_lstm_step", "check_gru_step",
-           "check_memory_gates", "check_gru_keep", "check_num_parameters", "check_masked_cross_entropy",
-           "check_additive_attention", "check_scaled_dot_product", "check_positional_encoding",
-           "check_causal_mask"]  # fmt: skip
+__all__ = [
+    "verdict",
+    "run_learner_code",
+    "compare",
+    "check_rnn_step",
+    "check_lstm_step",
+    "check_gru_step",
+    "check_memory_gates",
+    "check_gru_keep",
+    "check_num_parameters",
+    "check_masked_cross_entropy",
+    "check_additive_attention",
+    "check_scaled_dot_product",
+    "check_positional_encoding",
+    "check_causal_mask",
+]

@@ -11,16 +11,23 @@ import torch
 from torch import Tensor
 
 from ..cells import gru_step, lstm_step
-from .harness import run_learner_code, verdict
 from ..gate_variants import gru_step_paper
+from .harness import run_learner_code, verdict
 
 
 def _random_case(I: int, H: int, k: int, B: int = 3, seed: int = 0) -> dict[str, Tensor]:
     """Inputs for one step of a cell with ``k`` gate blocks, drawn so that gates are not saturated."""
     g = torch.Generator().manual_seed(seed)
     r = lambda *s: torch.rand(*s, generator=g) * 2 - 1  # noqa: E731, uniform in [-1, 1]
-    return {"x": r(B, I), "h": r(B, H) * 0.9, "c": r(B, H) * 2, "weight_ih": r(k * H, I),
-            "weight_hh": r(k * H, H), "bias_ih": r(k * H) * 0.5, "bias_hh": r(k * H) * 0.5}
+    return {
+        "x": r(B, I),
+        "h": r(B, H) * 0.9,
+        "c": r(B, H) * 2,
+        "weight_ih": r(k * H, I),
+        "weight_hh": r(k * H, H),
+        "bias_ih": r(k * H) * 0.5,
+        "bias_hh": r(k * H) * 0.5,
+    }
 
 
 def _call(fn, args: tuple, n_out: int, shape: tuple):
@@ -53,14 +60,22 @@ def _lstm_mistakes(x, h, c, w_ih, w_hh, b_ih, b_hh):
     c_ok = sf * c + si * tg
     return {
         "h_t = o_t ⊙ c_t is missing the tanh: use h_t = o_t ⊙ tanh(c_t).": (so * c_ok, c_ok),
-        "the cell candidate g_t needs tanh, not sigmoid (it must be able to be negative).":
-            (so * torch.tanh(sf * c + si * torch.sigmoid(g)), sf * c + si * torch.sigmoid(g)),
-        "c_t = f_t ⊙ c_{t-1} + g_t forgets the input gate: c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t.":
-            (so * torch.tanh(sf * c + tg), sf * c + tg),
-        "the gate order in PyTorch's weights is i, f, g, o (you seem to use i, f, o, g).":
-            (torch.sigmoid(g) * torch.tanh(sf * c + si * torch.tanh(o)), sf * c + si * torch.tanh(o)),
-        "input and forget gate are swapped: c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t with i first in the weights.":
-            (so * torch.tanh(si * c + sf * tg), si * c + sf * tg),
+        "the cell candidate g_t needs tanh, not sigmoid (it must be able to be negative).": (
+            so * torch.tanh(sf * c + si * torch.sigmoid(g)),
+            sf * c + si * torch.sigmoid(g),
+        ),
+        "c_t = f_t ⊙ c_{t-1} + g_t forgets the input gate: c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t.": (
+            so * torch.tanh(sf * c + tg),
+            sf * c + tg,
+        ),
+        "the gate order in PyTorch's weights is i, f, g, o (you seem to use i, f, o, g).": (
+            torch.sigmoid(g) * torch.tanh(sf * c + si * torch.tanh(o)),
+            sf * c + si * torch.tanh(o),
+        ),
+        "input and forget gate are swapped: c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t with i first in the weights.": (
+            so * torch.tanh(si * c + sf * tg),
+            si * c + sf * tg,
+        ),
     }
 
 
@@ -84,8 +99,11 @@ def check_lstm_step(fn) -> bool:
             if _close(outs[0], h_bad) and _close(outs[1], c_bad):
                 return verdict(False, hint)
         which = "c_t is right but h_t is not" if _close(outs[1], c_ref) else "c_t differs"
-        return verdict(False, f"{which}. Hint: compute all four gates from W_ih x_t + b_ih + W_hh h_{{t-1}} + b_hh, "
-                               "split them in the order i, f, g, o, then c_t, then h_t.")
+        return verdict(
+            False,
+            f"{which}. Hint: compute all four gates from W_ih x_t + b_ih + W_hh h_{{t-1}} + b_hh, "
+            "split them in the order i, f, g, o, then c_t, then h_t.",
+        )
     return verdict(True, "your LSTM step matches s2s_lab.LSTMCell (and so torch.nn.LSTMCell).")
 
 
@@ -106,13 +124,21 @@ def check_gru_step(fn) -> bool:
         if _close(outs[0], h_ref):
             continue
         if _close(outs[0], gru_step_paper(gi, case["h"], case["weight_hh"], case["bias_hh"])[0]):
-            return verdict(False, "that is the paper's GRU (r_t ⊙ h_{t-1} before W_hn), also a GRU; this "
-                                   "exercise asks for PyTorch's n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn)).")
+            return verdict(
+                False,
+                "that is the paper's GRU (r_t ⊙ h_{t-1} before W_hn), also a GRU; this "
+                "exercise asks for PyTorch's n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn)).",
+            )
         if _close(outs[0], p["z"] * p["n"] + (1 - p["z"]) * case["h"]):
-            return verdict(False, "z_t and 1 - z_t are swapped: h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1} "
-                                   "(z_t near 1 keeps the old state).")
-        return verdict(False, "h_t differs. Hint: split W_ih x_t + b_ih and W_hh h_{t-1} + b_hh in the order "
-                               "r, z, n; r_t multiplies only the n part of the second one.")
+            return verdict(
+                False,
+                "z_t and 1 - z_t are swapped: h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1} (z_t near 1 keeps the old state).",
+            )
+        return verdict(
+            False,
+            "h_t differs. Hint: split W_ih x_t + b_ih and W_hh h_{t-1} + b_hh in the order "
+            "r, z, n; r_t multiplies only the n part of the second one.",
+        )
     return verdict(True, "your GRU step matches s2s_lab.GRUCell (and so torch.nn.GRUCell).")
 
 
@@ -126,8 +152,11 @@ def check_memory_gates(keep: str, block: str) -> bool:
         return verdict(False, "the output gate only decides what the cell shows in h_t; c_t does not depend on o_t.")
     if (keep, block) == ("i", "f"):
         return verdict(False, "the other way round: f_t ≈ 0 would erase c_{t-1} at every step.")
-    return verdict(False, "look at c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t: which factor multiplies the old memory, "
-                           "which the new candidate? Answer with two of 'i', 'f', 'g', 'o'.")
+    return verdict(
+        False,
+        "look at c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t: which factor multiplies the old memory, "
+        "which the new candidate? Answer with two of 'i', 'f', 'g', 'o'.",
+    )
 
 
 def check_gru_keep(z_value) -> bool:
@@ -137,15 +166,19 @@ def check_gru_keep(z_value) -> bool:
     except (TypeError, ValueError):
         return verdict(False, f"expected a number, 0 or 1, got {z_value!r}.")
     if z == 1:
-        return verdict(True, "h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1} = h_{t-1} when z_t = 1 (as in Cho et al. 2014 "
-                              "and PyTorch; some texts swap the roles of z_t and 1 - z_t).")
+        return verdict(
+            True,
+            "h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1} = h_{t-1} when z_t = 1 (as in Cho et al. 2014 "
+            "and PyTorch; some texts swap the roles of z_t and 1 - z_t).",
+        )
     if z == 0:
         return verdict(False, "with z_t = 0, h_t = n_t: the old state is replaced, not kept.")
     return verdict(False, "put z_t = 0 and z_t = 1 into h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}.")
 
 
 def num_recurrent_parameters(kind: str, input_size: int, hidden_size: int) -> int:
-    r"""Parameters of one recurrent layer with biases: :math:`k H (I + H + 2)`, :math:`k` = 1 (RNN), 4 (LSTM), 3 (GRU)."""
+    r"""Parameters of one recurrent layer with biases: :math:`k H (I + H + 2)`, with :math:`k` = 1 (RNN),
+    4 (LSTM), 3 (GRU)."""
     k = {"RNN": 1, "LSTM": 4, "GRU": 3}
     if kind not in k:
         raise ValueError(f"expected kind one of ['GRU', 'LSTM', 'RNN'], got {kind!r}.")
@@ -158,14 +191,26 @@ def check_num_parameters(kind: str, input_size: int, hidden_size: int, answer) -
     if isinstance(answer, bool) or not isinstance(answer, int):
         return verdict(False, f"expected a whole number, got {answer!r}.")
     if answer == right:
-        return verdict(True, f"{right} = {right // (hidden_size * (input_size + hidden_size + 2))} blocks × "
-                              f"H (I + H + 2) with I={input_size}, H={hidden_size}.")
+        return verdict(
+            True,
+            f"{right} = {right // (hidden_size * (input_size + hidden_size + 2))} blocks × "
+            f"H (I + H + 2) with I={input_size}, H={hidden_size}.",
+        )
     no_bias = right - 2 * right // (input_size + hidden_size + 2)
     if answer == no_bias:
         return verdict(False, "you forgot the biases: b_ih and b_hh each have one entry per gate row.")
-    return verdict(False, "count W_ih (k·H × I), W_hh (k·H × H) and two biases (k·H each); "
-                           "k = 1 for an RNN, 3 for a GRU (r, z, n), 4 for an LSTM (i, f, g, o).")
+    return verdict(
+        False,
+        "count W_ih (k·H × I), W_hh (k·H × H) and two biases (k·H each); "
+        "k = 1 for an RNN, 3 for a GRU (r, z, n), 4 for an LSTM (i, f, g, o).",
+    )
 
 
-__all__ = ["check_lstm_step", "check_gru_step", "check_memory_gates", "check_gru_keep",
-           "check_num_parameters", "num_recurrent_parameters"]
+__all__ = [
+    "check_lstm_step",
+    "check_gru_step",
+    "check_memory_gates",
+    "check_gru_keep",
+    "check_num_parameters",
+    "num_recurrent_parameters",
+]

@@ -12,7 +12,6 @@ import traceback
 import torch
 
 
-
 def verdict(ok: bool, text: str) -> bool:
     print(("✓ Correct: " if ok else "✗ Not yet: ") + text)
     return ok
@@ -31,8 +30,9 @@ def compare(result, expected: torch.Tensor, what: str, hints: list[tuple[torch.T
     """Compare the learner's ``result`` with ``expected``; if it equals one of ``hints``' known
     mistakes, print that hint."""
     if not isinstance(result, torch.Tensor):
-        return verdict(False, f"{what} should be a torch.Tensor of shape {tuple(expected.shape)}, "
-                              f"got {type(result).__name__}.")
+        return verdict(
+            False, f"{what} should be a torch.Tensor of shape {tuple(expected.shape)}, got {type(result).__name__}."
+        )
     if result.shape != expected.shape:
         return verdict(False, f"{what} should have shape {tuple(expected.shape)}, got {tuple(result.shape)}.")
     err = (result.detach() - expected).abs().max().item()

@@ -33,9 +33,13 @@ def check_rnn_step(rnn_step) -> bool:
         (torch.tanh(x @ W_ih.T + h_prev @ W_hh.T), "It looks like the biases b_ih and b_hh are missing."),
         (torch.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T), "It looks like b_hh is missing."),
         (x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh, "That is the pre-activation a_t; apply tanh to it."),
-        (torch.tanh(x @ W_ih + b_ih + h_prev @ W_hh + b_hh) if I == H else torch.zeros(0),
-         "Transpose the weights: with rows as batch items, use x @ W_ih.T."),
-        (torch.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh + b_hh),
-         "W_hh is used untransposed: with rows as batch items, use h_prev @ W_hh.T."),
+        (
+            torch.tanh(x @ W_ih + b_ih + h_prev @ W_hh + b_hh) if I == H else torch.zeros(0),
+            "Transpose the weights: with rows as batch items, use x @ W_ih.T.",
+        ),
+        (
+            torch.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh + b_hh),
+            "W_hh is used untransposed: with rows as batch items, use h_prev @ W_hh.T.",
+        ),
     ]
     return compare(result, expected, "h_t", hints)

@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from ..attention import AdditiveAttention
-from .harness import compare, run_learner_code, verdict
 from ..training import masked_cross_entropy
+from .harness import compare, run_learner_code, verdict
 
 
 def check_masked_cross_entropy(fn) -> bool:
@@ -32,8 +32,10 @@ def check_masked_cross_entropy(fn) -> bool:
         (nll.mean(), "That averages over padding positions too; multiply by the mask and divide by mask.sum()."),
         ((nll * m).sum(), "That is the sum; divide by the number of real tokens, mask.sum()."),
         ((nll * m).sum() / (B * T), "Divide by the number of real tokens (mask.sum()), not by B * T."),
-        (((nll * m).sum(1) / m.sum(1)).mean(),
-         "That averages each sequence first, so short sequences weigh more; average over all real tokens."),
+        (
+            ((nll * m).sum(1) / m.sum(1)).mean(),
+            "That averages each sequence first, so short sequences weigh more; average over all real tokens.",
+        ),
     ]
     if isinstance(result, torch.Tensor) and result.dim() == 1 and result.numel() == 1:
         result = result[0]
@@ -69,8 +71,10 @@ def check_additive_attention(fn) -> bool:
         (e.softmax(-1), "Padding gets weight: set e_j to -inf where mask is False before the softmax."),
         (e.masked_fill(~mask, float("-inf")).softmax(0), "The softmax runs over the batch; use dim=-1."),
         (((s @ W_q.T).unsqueeze(1) + H @ W_k.T) @ v, "Those are the scores e_j; apply the softmax."),
-        (((s @ W_q.T).unsqueeze(1) + H @ W_k.T).matmul(v).masked_fill(~mask, float("-inf")).softmax(-1),
-         "The tanh is missing: e_j = v^T tanh(W_q s + W_k h_j)."),
+        (
+            ((s @ W_q.T).unsqueeze(1) + H @ W_k.T).matmul(v).masked_fill(~mask, float("-inf")).softmax(-1),
+            "The tanh is missing: e_j = v^T tanh(W_q s + W_k h_j).",
+        ),
     ]
     return compare(alpha, a_ref, "alpha", hints) and compare(c, c_ref, "c")
 

@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from ..attention import scaled_dot_product
-from .harness import compare, run_learner_code, verdict
 from ..transformer import causal_mask, sinusoidal_encoding
+from .harness import compare, run_learner_code, verdict
 
 
 def check_scaled_dot_product(attention) -> bool:
@@ -25,8 +25,11 @@ def check_scaled_dot_product(attention) -> bool:
     """
     g = torch.Generator().manual_seed(6)
     B, T_q, T_k, d, d_v = 2, 4, 5, 8, 3
-    Q, K, V = (torch.randn(B, T_q, d, generator=g), torch.randn(B, T_k, d, generator=g),
-               torch.randn(B, T_k, d_v, generator=g))  # fmt: skip
+    Q, K, V = (
+        torch.randn(B, T_q, d, generator=g),
+        torch.randn(B, T_k, d, generator=g),
+        torch.randn(B, T_k, d_v, generator=g),
+    )
     mask = torch.rand(T_q, T_k, generator=g) > 0.4
     mask[:, 0], mask[:, -1] = True, False  # every query sees a key, and so would with the mask inverted
     expected, _ = scaled_dot_product(Q, K, V, mask)
@@ -41,12 +44,18 @@ def check_scaled_dot_product(attention) -> bool:
     hints = [
         (torch.softmax(blocked, -1) @ V, "The scores are not scaled: divide Q K^T by sqrt(d) before the softmax."),
         (torch.softmax(blocked / d, -1) @ V, "Divide by sqrt(d), not by d."),
-        (torch.softmax(scores / math.sqrt(d), -1) @ V, "The mask is ignored: set the masked scores to -inf "
-                                                       "(scores.masked_fill(~mask, float('-inf')))."),
-        (torch.softmax(scores.masked_fill(mask, float("-inf")) / math.sqrt(d), -1) @ V,
-         "The mask is inverted: here True means 'may attend', so fill where ~mask."),
-        (torch.softmax(blocked / math.sqrt(d), -2).nan_to_num() @ V,
-         "The softmax runs over the queries; it must run over the keys, the last dimension (dim=-1)."),
+        (
+            torch.softmax(scores / math.sqrt(d), -1) @ V,
+            "The mask is ignored: set the masked scores to -inf (scores.masked_fill(~mask, float('-inf'))).",
+        ),
+        (
+            torch.softmax(scores.masked_fill(mask, float("-inf")) / math.sqrt(d), -1) @ V,
+            "The mask is inverted: here True means 'may attend', so fill where ~mask.",
+        ),
+        (
+            torch.softmax(blocked / math.sqrt(d), -2).nan_to_num() @ V,
+            "The softmax runs over the queries; it must run over the keys, the last dimension (dim=-1).",
+        ),
     ]
     return compare(result, expected, "the context", hints)
 
@@ -75,10 +84,15 @@ def check_positional_encoding(positional_encoding) -> bool:
     angle_i = pos / 10000 ** (i / d)
     hints = [
         (interleave(torch.cos(angle), torch.sin(angle)), "sin and cos are swapped: sin on even dimensions 2i."),
-        (interleave(torch.sin(angle_i), torch.cos(angle_i)), "The exponent is 2i/d_model, where 2i is the even "
-                                                             "dimension index (0, 2, 4, ...), not i/d_model."),
-        (torch.cat([torch.sin(angle), torch.cos(angle)], 1).float(),
-         "The sines and cosines must interleave (columns 0, 2, 4, ... sin; 1, 3, 5, ... cos), not sit in two halves."),
+        (
+            interleave(torch.sin(angle_i), torch.cos(angle_i)),
+            "The exponent is 2i/d_model, where 2i is the even dimension index (0, 2, 4, ...), not i/d_model.",
+        ),
+        (
+            torch.cat([torch.sin(angle), torch.cos(angle)], 1).float(),
+            "The sines and cosines must interleave (columns 0, 2, 4, ... sin; 1, 3, 5, ... cos), "
+            "not sit in two halves.",
+        ),
     ]
     return compare(result, expected, "PE", hints)
 
@@ -105,8 +119,11 @@ def check_causal_mask(make_mask) -> bool:
         return verdict(False, "this hides the past instead of the future: rows are queries, columns keys.")
     if torch.equal(result, torch.ones(T, T, dtype=torch.bool).triu()):
         return verdict(False, "the diagonal is masked too: position t may attend to itself (use triu(1)).")
-    return verdict(False, f"wrong at {int((result != expected).sum())} of {T * T} entries; row t should be True "
-                          f"exactly in columns t+1 .. T-1.")  # fmt: skip
+    return verdict(
+        False,
+        f"wrong at {int((result != expected).sum())} of {T * T} entries; row t should be True "
+        f"exactly in columns t+1 .. T-1.",
+    )
 
 
 __all__ = ["check_scaled_dot_product", "check_positional_encoding", "check_causal_mask"]

@@ -43,8 +43,9 @@ def sequential_steps(model: nn.Module, src_len: int, tgt_len: int) -> int:
     return src_len + tgt_len
 
 
-def summary_row(name: str, model: nn.Module, history: History, test_loader, max_len: int,
-                src_len: int, tgt_len: int) -> dict:  # fmt: skip
+def summary_row(
+    name: str, model: nn.Module, history: History, test_loader, max_len: int, src_len: int, tgt_len: int
+) -> dict:
     """One row of the comparison table: ``model``, ``parameters``, ``sequential steps``, ``updates``,
     ``train s`` (wall clock of :func:`~s2s_lab.training.fit`), ``ms / update``, test ``exact match`` and
     ``token acc.``, and greedy ``decode seq/s``."""

@@ -19,9 +19,20 @@ from ..training import History, fit
 OPTIMIZERS = {"SGD": torch.optim.SGD, "RMSprop": torch.optim.RMSprop, "Adam": torch.optim.Adam}
 
 
-def train_classifier(model, train: Dataset, *, val: Dataset | None = None, epochs: int = 10, batch_size: int = 64,
-                     optimizer: str = "Adam", lr: float = 1e-2, clip: float | None = 1.0, seed: int = 0,
-                     progress: bool = False, desc: str | None = None) -> History:  # fmt: skip
+def train_classifier(
+    model,
+    train: Dataset,
+    *,
+    val: Dataset | None = None,
+    epochs: int = 10,
+    batch_size: int = 64,
+    optimizer: str = "Adam",
+    lr: float = 1e-2,
+    clip: float | None = 1.0,
+    seed: int = 0,
+    progress: bool = False,
+    desc: str | None = None,
+) -> History:
     """Train a classifier with :func:`~s2s_lab.fit` (cross-entropy, final weights kept); deterministic
     given ``seed`` (shuffling uses its own generator).
 
@@ -38,12 +49,32 @@ def train_classifier(model, train: Dataset, *, val: Dataset | None = None, epoch
     loader = DataLoader(train, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
     val_loader = DataLoader(val, batch_size=512) if val is not None else None
     opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
-    return fit(model, loader, val_loader=val_loader, epochs=epochs, optimizer=opt, lr=lr, clip=clip,
-               restore_best=False, device="cpu", progress=progress, desc=desc or f"{optimizer} lr={lr:g}")  # fmt: skip
+    return fit(
+        model,
+        loader,
+        val_loader=val_loader,
+        epochs=epochs,
+        optimizer=opt,
+        lr=lr,
+        clip=clip,
+        restore_best=False,
+        device="cpu",
+        progress=progress,
+        desc=desc or f"{optimizer} lr={lr:g}",
+    )
 
 
-def train_kinds(kinds, train: Dataset, val: Dataset, *, hidden_size: int, num_classes: int,
-                keep_bias: float | None = 3.0, seed: int = 0, **train_kwargs) -> dict[str, tuple[SequenceClassifier, History]]:  # fmt: skip
+def train_kinds(
+    kinds,
+    train: Dataset,
+    val: Dataset,
+    *,
+    hidden_size: int,
+    num_classes: int,
+    keep_bias: float | None = 3.0,
+    seed: int = 0,
+    **train_kwargs,
+) -> dict[str, tuple[SequenceClassifier, History]]:
     """Train one :class:`~s2s_lab.SequenceClassifier` per kind on the same data, each from
     ``torch.manual_seed(seed)``.
 
@@ -54,14 +85,24 @@ def train_kinds(kinds, train: Dataset, val: Dataset, *, hidden_size: int, num_cl
     out = {}
     for kind in kinds:
         torch.manual_seed(seed)
-        model = SequenceClassifier(kind, input_size, hidden_size, num_classes,
-                                   keep_bias=None if kind == "RNN" else keep_bias)  # fmt: skip
+        model = SequenceClassifier(
+            kind, input_size, hidden_size, num_classes, keep_bias=None if kind == "RNN" else keep_bias
+        )
         out[kind] = model, train_classifier(model, train, val=val, seed=seed, desc=kind, **train_kwargs)
     return out
 
 
-def accuracy_vs_delay(kinds, delays, *, hidden_size: int, lead: int = 4, num_train: int = 2048, num_val: int = 512,
-                      data_seed: int = 1, **kwargs) -> dict[str, list[float]]:  # fmt: skip
+def accuracy_vs_delay(
+    kinds,
+    delays,
+    *,
+    hidden_size: int,
+    lead: int = 4,
+    num_train: int = 2048,
+    num_val: int = 512,
+    data_seed: int = 1,
+    **kwargs,
+) -> dict[str, list[float]]:
     """For every delay, train each kind on :func:`~s2s_lab.memory_tasks.remember_marked` (train and
     validation sets from ``data_seed`` and ``data_seed + 1``) with :func:`train_kinds`; return
     ``kind -> [final validation accuracy for each delay]``."""
@@ -69,22 +110,31 @@ def accuracy_vs_delay(kinds, delays, *, hidden_size: int, lead: int = 4, num_tra
     for delay in delays:
         train = remember_marked(num_train, delay, lead, seed=data_seed)
         val = remember_marked(num_val, delay, lead, seed=data_seed + 1)
-        for kind, (_, hist) in train_kinds(kinds, train, val, hidden_size=hidden_size,
-                                           num_classes=len(ALPHABET), **kwargs).items():  # fmt: skip
+        for kind, (_, hist) in train_kinds(
+            kinds, train, val, hidden_size=hidden_size, num_classes=len(ALPHABET), **kwargs
+        ).items():
             out[kind].append(hist.accuracies[-1])
     return out
 
 
-def compare_optimizers(make_model, train: Dataset, *, optimizers=("SGD", "RMSprop", "Adam"),
-                       lrs=(1e-3, 1e-2, 1e-1), seed: int = 0, **train_kwargs) -> dict[tuple[str, float], History]:  # fmt: skip
+def compare_optimizers(
+    make_model,
+    train: Dataset,
+    *,
+    optimizers=("SGD", "RMSprop", "Adam"),
+    lrs=(1e-3, 1e-2, 1e-1),
+    seed: int = 0,
+    **train_kwargs,
+) -> dict[tuple[str, float], History]:
     """Train a fresh ``make_model()`` (called after ``torch.manual_seed(seed)``, so every run starts from the
     same weights) with every optimiser and learning rate. Returns ``(optimizer, lr) -> History``."""
     runs = {}
     for name in optimizers:
         for lr in lrs:
             torch.manual_seed(seed)
-            runs[name, lr] = train_classifier(make_model(), train, optimizer=name, lr=lr, seed=seed,
-                                              desc=f"{name} lr={lr:g}", **train_kwargs)  # fmt: skip
+            runs[name, lr] = train_classifier(
+                make_model(), train, optimizer=name, lr=lr, seed=seed, desc=f"{name} lr={lr:g}", **train_kwargs
+            )
     return runs
 
 

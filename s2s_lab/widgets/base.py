@@ -118,9 +118,7 @@ class LiveDemo:
 
     def warn(self, text: str) -> None:
         """Show a sentence about the learner's input (empty ``text`` clears it)."""
-        self.message.value = (
-            f"<div style='color:#8a5a00'>{html.escape(text, quote=False)}</div>" if text else ""
-        )
+        self.message.value = f"<div style='color:#8a5a00'>{html.escape(text, quote=False)}</div>" if text else ""
 
     # -- display -------------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):
@@ -159,8 +157,7 @@ def show(fig, dpi: int = 90) -> Image:
 def play_controls(max_value: int, description: str = "step t", interval_ms: int = 600):
     """A Play button linked (in the browser) to an integer slider from 1 to ``max_value``."""
     play = widgets.Play(value=1, min=1, max=max_value, step=1, interval=interval_ms, description="Play")
-    slider = widgets.IntSlider(value=1, min=1, max=max_value, step=1, description=description,
-                               continuous_update=True)
+    slider = widgets.IntSlider(value=1, min=1, max=max_value, step=1, description=description, continuous_update=True)
     widgets.jslink((play, "value"), (slider, "value"))
     widgets.jslink((play, "max"), (slider, "max"))
     return play, slider

@@ -41,7 +41,9 @@ def _readout_line(readout, labels: str, h) -> str:
         return ""
     p = np.asarray(readout(h)).ravel()
     best = int(p.argmax())
-    parts = " · ".join((f"<b>{labels[k]} {v:.2f}</b>" if k == best else f"{labels[k]} {v:.2f}") for k, v in enumerate(p))
+    parts = " · ".join(
+        (f"<b>{labels[k]} {v:.2f}</b>" if k == best else f"{labels[k]} {v:.2f}") for k, v in enumerate(p)
+    )
     return f"<br>If the sequence ended here, the read-out of h<sub>t</sub> would answer: {parts}"
 
 
@@ -57,7 +59,7 @@ def lstm_equation(readout=None, labels: str = "abcd"):
     def equation(t: int, v: dict) -> str:
         return (
             _step_header(t, v) + ":"
-            rf"$$c_{{{t}}} = \underbrace{{{vec(v['f'])}}}_{{f_{{{t}}}}} \odot \underbrace{{{vec(v['c_prev'])}}}_{{c_{{{t - 1}}}}}"
+            rf"$$c_{{{t}}} = \underbrace{{{vec(v['f'])}}}_{{f_{{{t}}}}} \odot \underbrace{{{vec(v['c_prev'])}}}_{{c_{{{t - 1}}}}}"  # noqa: E501
             rf" + \underbrace{{{vec(v['i'])}}}_{{i_{{{t}}}}} \odot \underbrace{{{vec(v['g'])}}}_{{g_{{{t}}}}}"
             rf" = {vec(v['c'])}\qquad h_{{{t}}} = \underbrace{{{vec(v['o'])}}}_{{o_{{{t}}}}} \odot \tanh(c_{{{t}}})"
             rf" = {vec(v['h'])}$$" + _readout_line(readout, labels, v["h"])
@@ -74,7 +76,7 @@ def gru_equation(readout=None, labels: str = "abcd"):
         return (
             _step_header(t, v) + f"; reset gate r<sub>{t}</sub> = "
             f"({', '.join(f'{x:.2f}' for x in v['r'])}):"
-            rf"$$h_{{{t}}} = (1 - \underbrace{{{vec(v['z'])}}}_{{z_{{{t}}}}}) \odot \underbrace{{{vec(v['n'])}}}_{{n_{{{t}}}}}"
+            rf"$$h_{{{t}}} = (1 - \underbrace{{{vec(v['z'])}}}_{{z_{{{t}}}}}) \odot \underbrace{{{vec(v['n'])}}}_{{n_{{{t}}}}}"  # noqa: E501
             rf" + z_{{{t}}} \odot \underbrace{{{vec(v['h_prev'])}}}_{{h_{{{t - 1}}}}} = {vec(v['h'])}$$"
             + _readout_line(readout, labels, v["h"])
         )

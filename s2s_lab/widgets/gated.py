@@ -9,8 +9,14 @@ import numpy as np
 from ..training import count_parameters
 from .base import FigureView, LiveDemo, static_figure
 
-COLORS = {"RNN": "tab:gray", "LSTM": "tab:blue", "GRU": "tab:orange",
-          "SGD": "tab:gray", "RMSprop": "tab:green", "Adam": "tab:purple"}
+COLORS = {
+    "RNN": "tab:gray",
+    "LSTM": "tab:blue",
+    "GRU": "tab:orange",
+    "SGD": "tab:gray",
+    "RMSprop": "tab:green",
+    "Adam": "tab:purple",
+}
 
 
 def delay_figure(delays, accuracies: dict[str, list[float]], chance: float):
@@ -46,7 +52,7 @@ def comparison_figure(runs: dict):
     """``runs``: kind -> (model, History). Left: validation accuracy per epoch; right: parameter counts."""
     fig = static_figure(figsize=(8, 3))
     ax, bx = fig.subplots(1, 2, width_ratios=[2, 1])
-    for kind, (model, hist) in runs.items():
+    for kind, (_, hist) in runs.items():
         ax.plot(np.arange(1, len(hist.accuracies) + 1), hist.accuracies, "o-", color=COLORS.get(kind), label=kind)
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation accuracy")
@@ -77,13 +83,17 @@ class OptimizerDemo(LiveDemo):
         self.runs, self.window = runs, window
         self.optimizers = list(dict.fromkeys(name for name, _ in runs))
         lrs = sorted({lr for _, lr in runs})
-        self.lr = widgets.SelectionSlider(options=[(f"{lr:g}", lr) for lr in lrs], value=lrs[len(lrs) // 2],
-                                          description="learning rate", continuous_update=False)
+        self.lr = widgets.SelectionSlider(
+            options=[(f"{lr:g}", lr) for lr in lrs],
+            value=lrs[len(lrs) // 2],
+            description="learning rate",
+            continuous_update=False,
+        )
         self.view = FigureView(figsize=(6.5, 3))
         ax = self.ax = self.view.fig.add_subplot()
         self.lines = {}
         for name in self.optimizers:
-            self.lines[name], = ax.plot([], [], color=COLORS.get(name), label=name)
+            (self.lines[name],) = ax.plot([], [], color=COLORS.get(name), label=name)
         ax.set_xlabel("optimiser step")
         ax.set_ylabel(f"training loss (mean of {window} steps)")
         ax.grid(True, alpha=0.3)

@@ -23,21 +23,29 @@ class GradientFlowDemo(LiveDemo):
 
     description = "gradient flow through time"
 
-    def __init__(self, T: int = 50, hidden_size: int = 32, input_size: int = 4, input_scale: float = 0.1,
-                 rho: float = 1.0, nonlinearity: str = "tanh", seed: int = 0):
+    def __init__(
+        self,
+        T: int = 50,
+        hidden_size: int = 32,
+        input_size: int = 4,
+        input_scale: float = 0.1,
+        rho: float = 1.0,
+        nonlinearity: str = "tanh",
+        seed: int = 0,
+    ):
         super().__init__()
         self.T, self.hidden_size, self.input_size, self.seed = T, hidden_size, input_size, seed
         g = torch.Generator().manual_seed(seed)
         self.x = input_scale * torch.randn(T, input_size, generator=g)  # (T, I)
-        self.rho = widgets.FloatSlider(value=rho, min=0.25, max=3.0, step=0.05, description="ρ (radius)",
-                                       continuous_update=False)
-        self.nonlinearity = widgets.Dropdown(options=["tanh", "relu"], value=nonlinearity,
-                                             description="nonlinearity")
+        self.rho = widgets.FloatSlider(
+            value=rho, min=0.25, max=3.0, step=0.05, description="ρ (radius)", continuous_update=False
+        )
+        self.nonlinearity = widgets.Dropdown(options=["tanh", "relu"], value=nonlinearity, description="nonlinearity")
         self.view = FigureView(figsize=(7, 3.2))
         ax = self.ax = self.view.fig.add_subplot()
         self.t = np.arange(1, T + 1)
-        self.norm_line, = ax.plot(self.t, np.ones(T), "o-", ms=3, label=r"$\|\partial h_T/\partial h_t\|_2$")
-        self.linear_line, = ax.plot(self.t, np.ones(T), "--", color="gray", label=r"$\rho^{T-t}$")
+        (self.norm_line,) = ax.plot(self.t, np.ones(T), "o-", ms=3, label=r"$\|\partial h_T/\partial h_t\|_2$")
+        (self.linear_line,) = ax.plot(self.t, np.ones(T), "--", color="gray", label=r"$\rho^{T-t}$")
         ax.set_yscale("log")
         ax.set_xlabel("time step t")
         ax.set_xlim(0.5, T + 0.5)
@@ -51,8 +59,9 @@ class GradientFlowDemo(LiveDemo):
 
     def compute(self) -> np.ndarray:
         """The norms for the current settings, shape ``(T,)``."""
-        rnn = rnn_with_spectral_radius(self.input_size, self.hidden_size, self.rho.value,
-                                       self.nonlinearity.value, seed=self.seed)
+        rnn = rnn_with_spectral_radius(
+            self.input_size, self.hidden_size, self.rho.value, self.nonlinearity.value, seed=self.seed
+        )
         return jacobian_norms(rnn, self.x).numpy()
 
     def update(self) -> None:
@@ -62,14 +71,20 @@ class GradientFlowDemo(LiveDemo):
         self.linear_line.set_ydata(linear)
         # Scale to the gradients (the dashed line may leave the plot); at least 1e-1 .. 1e1.
         self.ax.set_ylim(min(norms.min() / 10, 0.1), max(norms.max() * 10, 10.0))
-        self.ax.set_title(f"{self.nonlinearity.value}, ρ = {self.rho.value:.2f}: "
-                          f"‖∂h_T/∂h_1‖ = {norms[0]:.1e}")
+        self.ax.set_title(f"{self.nonlinearity.value}, ρ = {self.rho.value:.2f}: ‖∂h_T/∂h_1‖ = {norms[0]:.1e}")
         self.norms = norms
         self.view.redraw()
 
 
-def gradient_norms_figure(rhos=(0.5, 1.0, 1.5, 2.5), nonlinearities=("tanh", "relu"), T: int = 50,
-                          hidden_size: int = 32, input_size: int = 4, input_scale: float = 0.1, seed: int = 0):
+def gradient_norms_figure(
+    rhos=(0.5, 1.0, 1.5, 2.5),
+    nonlinearities=("tanh", "relu"),
+    T: int = 50,
+    hidden_size: int = 32,
+    input_size: int = 4,
+    input_scale: float = 0.1,
+    seed: int = 0,
+):
     """A static figure: one panel per nonlinearity, one curve per spectral radius."""
     from .base import static_figure
 

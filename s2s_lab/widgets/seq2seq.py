@@ -94,8 +94,9 @@ class DecodeStepper(LiveDemo):
         self.shown = [i for i in range(len(tgt_vocab)) if i not in (PAD, BOS)]  # tokens the decoder can write
         self.prob_ax = fig.add_subplot(1, 2 if self.has_attention else 1, 1)
         self.prob_bars = self.prob_ax.bar(np.arange(len(self.shown)), np.zeros(len(self.shown)), color="tab:blue")
-        self.prob_ax.set_xticks(np.arange(len(self.shown)),
-                                [_show_token(tgt_vocab.itos[i]) for i in self.shown], fontsize=7)
+        self.prob_ax.set_xticks(
+            np.arange(len(self.shown)), [_show_token(tgt_vocab.itos[i]) for i in self.shown], fontsize=7
+        )
         self.prob_ax.set_ylim(0, 1)
         self.prob_ax.set_ylabel("probability")
         if self.has_attention:
@@ -108,8 +109,9 @@ class DecodeStepper(LiveDemo):
         self.view.freeze_layout()
         self.observe(self.slider, lambda change: self._show_step(change["new"]))
         self.observe(self.text, lambda change: self._new_text(change["new"]))
-        self.widget = widgets.VBox([widgets.HBox([self.text, self.play, self.slider]), self.message,
-                                    self.sequence_view, self.view.widget])
+        self.widget = widgets.VBox(
+            [widgets.HBox([self.text, self.play, self.slider]), self.message, self.sequence_view, self.view.widget]
+        )
 
     def _new_source(self) -> None:
         if self.has_attention:
@@ -141,18 +143,26 @@ class DecodeStepper(LiveDemo):
             rect.set_color("tab:orange" if i == chosen else "tab:blue")
         prev = "<bos>" if t == 1 else self.tgt_vocab.itos[r.tokens[t - 2]]
         word = self.tgt_vocab.itos[chosen]
-        self.prob_ax.set_title(f"step t={t}: reads {_show_token(prev)!r}, writes {_show_token(word)!r} "
-                               f"(p={p[chosen]:.2f})")
+        self.prob_ax.set_title(
+            f"step t={t}: reads {_show_token(prev)!r}, writes {_show_token(word)!r} (p={p[chosen]:.2f})"
+        )
         if self.has_attention:
             a = r.attention[t - 1].numpy()
             for j, rect in enumerate(self.attn_bars):
                 rect.set_height(float(a[j]) if j < len(a) else 0.0)
         written = [_show_token(self.tgt_vocab.itos[i]) for i in r.tokens]
-        parts = [f"<b style='background:#ffd9a0'>{html.escape(w)}</b>" if k == t - 1 else
-                 html.escape(w) if k < t - 1 else f"<span style='color:#bbb'>{html.escape(w)}</span>"
-                 for k, w in enumerate(written)]
-        self.sequence_view.value = (f"<code>{html.escape(''.join(_show_token(s) for s in r.source))}</code>"
-                                    f" &nbsp;→&nbsp; <code>{' '.join(parts)}</code>")
+        parts = [
+            f"<b style='background:#ffd9a0'>{html.escape(w)}</b>"
+            if k == t - 1
+            else html.escape(w)
+            if k < t - 1
+            else f"<span style='color:#bbb'>{html.escape(w)}</span>"
+            for k, w in enumerate(written)
+        ]
+        self.sequence_view.value = (
+            f"<code>{html.escape(''.join(_show_token(s) for s in r.source))}</code>"
+            f" &nbsp;→&nbsp; <code>{' '.join(parts)}</code>"
+        )
         self.view.redraw()
 
 
@@ -166,8 +176,7 @@ class AttentionExplorer(LiveDemo):
 
     description = "attention explorer"
 
-    def __init__(self, models: dict, src_vocab, tgt_vocab, text: str, examples=(), max_len: int = 30,
-                 figsize=(8, 4.4)):
+    def __init__(self, models: dict, src_vocab, tgt_vocab, text: str, examples=(), max_len: int = 30, figsize=(8, 4.4)):
         super().__init__()
         if not models:
             raise ValueError("expected at least one model, got none.")
@@ -177,8 +186,7 @@ class AttentionExplorer(LiveDemo):
         self.limit = max(getattr(m, "max_src_len", None) or 40 for m in models.values())
 
         self.text = widgets.Text(value=text, description="input", continuous_update=False)
-        self.pick = widgets.Dropdown(options=["(type above)", *examples], value="(type above)",
-                                     description="or pick")
+        self.pick = widgets.Dropdown(options=["(type above)", *examples], value="(type above)", description="or pick")
         self.score = widgets.ToggleButtons(options=list(models), value=self.kind, description="score")
         self.play, self.slider = play_controls(self.T, description="output step t")
         self.view = FigureView(figsize=figsize)
@@ -188,12 +196,12 @@ class AttentionExplorer(LiveDemo):
         self.bars = self.bar_ax.bar(np.arange(self.limit), np.zeros(self.limit), color="tab:green")
         self.bar_ax.set_ylim(0, 1)
         self.bar_ax.set_ylabel(r"$\alpha_{tj}$")
-        self.image = self.heat_ax.imshow(self.result.attention.numpy(), vmin=0, vmax=1, cmap="viridis",
-                                         aspect="auto", interpolation="nearest")
+        self.image = self.heat_ax.imshow(
+            self.result.attention.numpy(), vmin=0, vmax=1, cmap="viridis", aspect="auto", interpolation="nearest"
+        )
         self.heat_ax.set_xlabel("source position j")
         self.heat_ax.set_ylabel("output step t")
-        self.marker = self.heat_ax.add_patch(mpatches.Rectangle((-0.5, -0.5), 1, 1, fill=False,
-                                                                edgecolor="red", lw=2))
+        self.marker = self.heat_ax.add_patch(mpatches.Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="red", lw=2))
         fig.colorbar(self.image, ax=self.heat_ax, fraction=0.03)
         self._new_result()
         self._show_step(1)
@@ -201,8 +209,15 @@ class AttentionExplorer(LiveDemo):
         self.observe(self.text, lambda change: self._new_input(change["new"], self.kind))
         self.observe(self.score, lambda change: self._new_input(self.text.value, change["new"]))
         self.observe(self.pick, self._picked)
-        self.widget = widgets.VBox([widgets.HBox([self.text, self.pick]), self.score,
-                                    widgets.HBox([self.play, self.slider]), self.message, self.view.widget])
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.text, self.pick]),
+                self.score,
+                widgets.HBox([self.play, self.slider]),
+                self.message,
+                self.view.widget,
+            ]
+        )
 
     @property
     def T(self) -> int:
@@ -251,9 +266,11 @@ class AttentionExplorer(LiveDemo):
         for j, rect in enumerate(self.bars):
             rect.set_height(float(a[j]) if j < len(a) else 0.0)
         word = self.tgt_vocab.itos[self.result.tokens[t - 1]]
-        self.bar_ax.set_title(f"step t={t} writes {_show_token(word)!r}: where it looks "
-                              f"(max at {_show_token(self.result.source[int(a.argmax())])!r}, "
-                              f"weight {a.max():.2f})")
+        self.bar_ax.set_title(
+            f"step t={t} writes {_show_token(word)!r}: where it looks "
+            f"(max at {_show_token(self.result.source[int(a.argmax())])!r}, "
+            f"weight {a.max():.2f})"
+        )
         self.marker.set_bounds(-0.5, t - 1.5, len(a), 1)
         self.view.redraw()
 
@@ -284,8 +301,9 @@ def encoder_decoder_diagram(source="abc", target="cba", attention: bool = False,
     for t, x in enumerate(dec_x):
         ax.annotate(f"$s_{t + 1}$", (x, 0), ha="center", va="center", bbox=dbox)
         ax.annotate(reads[t].replace("<", "⟨").replace(">", "⟩"), (x, -1.1), ha="center", va="center")
-        ax.annotate(writes[t].replace("<", "⟨").replace(">", "⟩"), (x, 1.1), ha="center", va="center",
-                    fontweight="bold")
+        ax.annotate(
+            writes[t].replace("<", "⟨").replace(">", "⟩"), (x, 1.1), ha="center", va="center", fontweight="bold"
+        )
         ax.annotate("", (x, -0.25), (x, -0.9), arrowprops=arrow)
         ax.annotate("", (x, 0.9), (x, 0.25), arrowprops=arrow)
         if t:
@@ -295,14 +313,26 @@ def encoder_decoder_diagram(source="abc", target="cba", attention: bool = False,
         u = np.linspace(0, 1, 40)
         for j, xe in enumerate(enc_x):
             w = 3.0 if j == S - 1 - t else 0.6
-            ax.plot(xe + (dec_x[t] - 0.2 - xe) * u, 0.25 + 0.7 * np.sin(np.pi * u) * (0.6 + 0.2 * j),
-                    color="tab:green", lw=w, alpha=0.8)
-        ax.annotate(r"$c_2 = \sum_j \alpha_{2j} h_j$", ((enc_x[-1] + dec_x[0]) / 2, 1.3), ha="center",
-                    color="tab:green")
+            ax.plot(
+                xe + (dec_x[t] - 0.2 - xe) * u,
+                0.25 + 0.7 * np.sin(np.pi * u) * (0.6 + 0.2 * j),
+                color="tab:green",
+                lw=w,
+                alpha=0.8,
+            )
+        ax.annotate(
+            r"$c_2 = \sum_j \alpha_{2j} h_j$", ((enc_x[-1] + dec_x[0]) / 2, 1.3), ha="center", color="tab:green"
+        )
         ax.set_title("with attention: every step t builds its own context $c_t$ from all $h_j$ (shown: t = 2)")
     else:
-        ax.annotate("$c$", ((enc_x[-1] + dec_x[0]) / 2, 0), ha="center", va="center",
-                    bbox=dict(boxstyle="circle", fc="#e0f0d9", ec="tab:green"), fontsize=11)
+        ax.annotate(
+            "$c$",
+            ((enc_x[-1] + dec_x[0]) / 2, 0),
+            ha="center",
+            va="center",
+            bbox=dict(boxstyle="circle", fc="#e0f0d9", ec="tab:green"),
+            fontsize=11,
+        )
         ax.annotate("", ((enc_x[-1] + dec_x[0]) / 2 - 0.3, 0), (enc_x[-1] + 0.3, 0), arrowprops=arrow)
         ax.annotate("", (dec_x[0] - 0.3, 0), ((enc_x[-1] + dec_x[0]) / 2 + 0.3, 0), arrowprops=arrow)
         ax.set_title("without attention: the whole input must fit into one context vector $c = h_S$")
@@ -339,5 +369,11 @@ def alignment_figure(result, tgt_vocab, ax):
     return ax
 
 
-__all__ = ["LossCurve", "DecodeStepper", "AttentionExplorer", "alignment_figure", "encoder_decoder_diagram",
-           "length_curve_figure"]
+__all__ = [
+    "LossCurve",
+    "DecodeStepper",
+    "AttentionExplorer",
+    "alignment_figure",
+    "encoder_decoder_diagram",
+    "length_curve_figure",
+]

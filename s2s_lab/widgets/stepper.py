@@ -14,26 +14,43 @@ the equation text. Typing a new sequence recomputes the trace and swaps the heat
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import ipywidgets as widgets
 import matplotlib.patches as mpatches
-from matplotlib.ticker import MaxNLocator
 import numpy as np
 import torch
+from matplotlib.ticker import MaxNLocator
 
 from ..encoding import CharOneHot
 from .base import FigureView, LiveDemo, play_controls
 
 # How each named quantity is labelled and coloured.
 LABELS = {
-    "x": r"input $x_t$", "a": r"pre-activation $a_t$", "h": r"hidden state $h_t$",
-    "i": r"input gate $i_t$", "f": r"forget gate $f_t$", "g": r"candidate $g_t$", "o": r"output gate $o_t$",
-    "c": r"cell state $c_t$", "r": r"reset gate $r_t$", "z": r"update gate $z_t$", "n": r"candidate $n_t$",
+    "x": r"input $x_t$",
+    "a": r"pre-activation $a_t$",
+    "h": r"hidden state $h_t$",
+    "i": r"input gate $i_t$",
+    "f": r"forget gate $f_t$",
+    "g": r"candidate $g_t$",
+    "o": r"output gate $o_t$",
+    "c": r"cell state $c_t$",
+    "r": r"reset gate $r_t$",
+    "z": r"update gate $z_t$",
+    "n": r"candidate $n_t$",
 }
 # Fixed value ranges: gates are sigmoids in (0, 1), candidates and h are tanh-bounded in (-1, 1).
-RANGES = {"i": (0, 1), "f": (0, 1), "o": (0, 1), "r": (0, 1), "z": (0, 1),
-          "g": (-1, 1), "n": (-1, 1), "h": (-1, 1), "x": (0, 1)}
+RANGES = {
+    "i": (0, 1),
+    "f": (0, 1),
+    "o": (0, 1),
+    "r": (0, 1),
+    "z": (0, 1),
+    "g": (-1, 1),
+    "n": (-1, 1),
+    "h": (-1, 1),
+    "x": (0, 1),
+}
 
 
 def _range(name: str, data: np.ndarray) -> tuple[float, float]:
@@ -64,9 +81,17 @@ class StepThrough(LiveDemo):
         description: a few words naming the demo.
     """
 
-    def __init__(self, cell, text: str = "hello", encoder=None, bars=("x", "h"), heatmaps=("h",),
-                 equation: Callable[[int, dict], str] | None = None, description: str = "step-through",
-                 figsize=(9, 4.6)):
+    def __init__(
+        self,
+        cell,
+        text: str = "hello",
+        encoder=None,
+        bars=("x", "h"),
+        heatmaps=("h",),
+        equation: Callable[[int, dict], str] | None = None,
+        description: str = "step-through",
+        figsize=(9, 4.6),
+    ):
         super().__init__()
         self.cell, self.encoder = cell, encoder or CharOneHot()
         self.bar_names, self.heat_names = tuple(bars), tuple(heatmaps)
@@ -102,10 +127,12 @@ class StepThrough(LiveDemo):
             ax = fig.add_subplot(heat_grid[k // n_heat_cols, k % n_heat_cols])
             data = self._all(name).T  # (units, T)
             lo, hi = _range(name, data)
-            self.images[name] = ax.imshow(data, aspect="auto", cmap=_cmap(name), vmin=lo, vmax=hi,
-                                          interpolation="nearest")
-            self.markers[name] = ax.add_patch(mpatches.Rectangle((-0.5, -0.5), 1, data.shape[0], fill=False,
-                                                                 edgecolor="black", lw=2))
+            self.images[name] = ax.imshow(
+                data, aspect="auto", cmap=_cmap(name), vmin=lo, vmax=hi, interpolation="nearest"
+            )
+            self.markers[name] = ax.add_patch(
+                mpatches.Rectangle((-0.5, -0.5), 1, data.shape[0], fill=False, edgecolor="black", lw=2)
+            )
             ax.set_ylabel("unit")
             ax.set_title(LABELS.get(name, name) + ", all steps")
             self.heat_axes[name] = ax
@@ -115,10 +142,14 @@ class StepThrough(LiveDemo):
 
         self.observe(self.slider, lambda change: self._show_step(change["new"]))
         self.observe(self.text, lambda change: self._new_text(change["new"]))
-        self.widget = widgets.VBox([
-            widgets.HBox([self.text, self.play, self.slider]),
-            self.message, self.view.widget, self.equation_view,
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.text, self.play, self.slider]),
+                self.message,
+                self.view.widget,
+                self.equation_view,
+            ]
+        )
 
     # -- math ----------------------------------------------------------------------------------
     def _compute(self, text: str) -> None:
@@ -149,8 +180,9 @@ class StepThrough(LiveDemo):
         for name, rects in self.bars.items():
             for rect, v in zip(rects, self._vector(name, t)):
                 rect.set_height(float(v))
-            self.bar_axes[name].set_title(f"{LABELS.get(name, name)} at t={t}"
-                                          + (f" ('{self.tokens[t - 1]}')" if name == "x" else ""))
+            self.bar_axes[name].set_title(
+                f"{LABELS.get(name, name)} at t={t}" + (f" ('{self.tokens[t - 1]}')" if name == "x" else "")
+            )
         for marker in self.markers.values():
             marker.set_x(t - 1.5)
         if self.equation is not None:

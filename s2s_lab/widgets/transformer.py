@@ -50,8 +50,9 @@ class PositionalEncodingDemo(LiveDemo):
         self.ax_heat = fig.add_subplot(grid[:, 0])
         self.ax_vec = fig.add_subplot(grid[0, 1])
         self.ax_dot = fig.add_subplot(grid[1, 1])
-        self.image = self.ax_heat.imshow(self.pe, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1,
-                                         interpolation="nearest")  # fmt: skip
+        self.image = self.ax_heat.imshow(
+            self.pe, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest"
+        )
         self.ax_heat.set_xlabel("dimension $i$")
         self.ax_heat.set_ylabel("position $pos$")
         self.ax_heat.set_title("$PE_{pos,i}$")
@@ -77,8 +78,9 @@ class PositionalEncodingDemo(LiveDemo):
 
         self.observe(self.p_slider, lambda change: self.update())
         self.observe(self.q_slider, lambda change: self.update())
-        self.widget = widgets.VBox([widgets.HBox([self.p_slider, self.q_slider]), self.message,
-                                    self.view.widget, self.readout])  # fmt: skip
+        self.widget = widgets.VBox(
+            [widgets.HBox([self.p_slider, self.q_slider]), self.message, self.view.widget, self.readout]
+        )
 
     def similarity(self) -> float:
         """:math:`PE_p \\cdot PE_q` for the current sliders."""
@@ -95,8 +97,10 @@ class PositionalEncodingDemo(LiveDemo):
         self.dot_marker.set_data([q - p], [dots[q]])
         self.ax_dot.set_title(f"p = {p}: similarity to every position")
         self.ax_vec.set_title(f"$PE_{{{p}}}$ and $PE_{{{q}}}$")
-        self.readout.value = (f"$PE_{{{p}}} \\cdot PE_{{{q}}} = {dots[q]:.2f}$ at distance $q - p = {q - p}$ "
-                              f"(the maximum, $d_{{model}}/2 = {self.d_model / 2:g}$, is at distance 0).")
+        self.readout.value = (
+            f"$PE_{{{p}}} \\cdot PE_{{{q}}} = {dots[q]:.2f}$ at distance $q - p = {q - p}$ "
+            f"(the maximum, $d_{{model}}/2 = {self.d_model / 2:g}$, is at distance 0)."
+        )
         self.view.redraw()
 
 
@@ -127,8 +131,16 @@ class SelfAttentionDemo(LiveDemo):
 
     description = "self-attention explorer"
 
-    def __init__(self, model, src_vocab, text: str = "3 May 2021", layer: int = 0, head: int = 0,
-                 causal: bool = False, figsize=(10, 5.2)):  # fmt: skip
+    def __init__(
+        self,
+        model,
+        src_vocab,
+        text: str = "3 May 2021",
+        layer: int = 0,
+        head: int = 0,
+        causal: bool = False,
+        figsize=(10, 5.2),
+    ):
         super().__init__()
         self.model, self.src_vocab = model, src_vocab
         self.n_layers = len(model.encoder_layers)
@@ -142,8 +154,15 @@ class SelfAttentionDemo(LiveDemo):
         self.view = FigureView(figsize=figsize)
         fig = self.view.fig
         grid = fig.add_gridspec(2, 4)
-        places = {"Q": grid[0, 0], "K": grid[0, 1], "V": grid[0, 2], "mask": grid[0, 3],
-                  "scores": grid[1, 0], "weights": grid[1, 1:3], "heads": grid[1, 3]}  # fmt: skip
+        places = {
+            "Q": grid[0, 0],
+            "K": grid[0, 1],
+            "V": grid[0, 2],
+            "mask": grid[0, 3],
+            "scores": grid[1, 0],
+            "weights": grid[1, 1:3],
+            "heads": grid[1, 3],
+        }
         self.axes, self.images = {}, {}
         for name, place in places.items():
             ax = fig.add_subplot(place)
@@ -159,8 +178,9 @@ class SelfAttentionDemo(LiveDemo):
         for control in (self.layer, self.head, self.causal):
             self.observe(control, lambda change: self.update())
         self.observe(self.text, lambda change: self._new_text(change["new"]))
-        self.widget = widgets.VBox([widgets.HBox([self.text, self.layer, self.head, self.causal]),
-                                    self.message, self.view.widget])  # fmt: skip
+        self.widget = widgets.VBox(
+            [widgets.HBox([self.text, self.layer, self.head, self.causal]), self.message, self.view.widget]
+        )
 
     # -- math ----------------------------------------------------------------------------------
     def _compute(self, text: str) -> None:
@@ -168,12 +188,12 @@ class SelfAttentionDemo(LiveDemo):
             raise ValueError("the input is empty: type at least one character.")
         bad = self.src_vocab.unknown(text)
         if bad:
-            raise ValueError(f"the model has never seen {', '.join(map(repr, bad))}; "
-                             f"it knows {''.join(self.src_vocab.tokens)!r}.")  # fmt: skip
+            raise ValueError(
+                f"the model has never seen {', '.join(map(repr, bad))}; it knows {''.join(self.src_vocab.tokens)!r}."
+            )
         ids = torch.tensor([self.src_vocab.encode(text)])  # (1, S)
         if ids.shape[1] > self.model.max_len:
-            raise ValueError(f"the input has {ids.shape[1]} characters; this model reads at most "
-                             f"{self.model.max_len}.")  # fmt: skip
+            raise ValueError(f"the input has {ids.shape[1]} characters; this model reads at most {self.model.max_len}.")
         self.tokens, self.ids = [self.src_vocab.itos[i] for i in ids[0]], ids
 
     def head_values(self) -> dict[str, np.ndarray]:
@@ -182,17 +202,24 @@ class SelfAttentionDemo(LiveDemo):
         was_training = self.model.training
         self.model.eval()
         with torch.no_grad():
-            s = self.model.self_attention_steps(self.ids, torch.ones_like(self.ids, dtype=torch.bool),
-                                                self.layer.value, self.causal.value)  # fmt: skip
+            s = self.model.self_attention_steps(
+                self.ids, torch.ones_like(self.ids, dtype=torch.bool), self.layer.value, self.causal.value
+            )
         self.model.train(was_training)
         self.steps = s
         h = self.head.value
         S = self.ids.shape[1]
         blocked = causal_mask(S) if self.causal.value else torch.zeros(S, S, dtype=torch.bool)
         scores = s["scores"][0, h].masked_fill(blocked, float("nan"))
-        return {"Q": s["Q"][0, h].numpy(), "K": s["K"][0, h].numpy(), "V": s["V"][0, h].numpy(),
-                "mask": blocked.double().numpy(), "scores": scores.numpy(), "weights": s["weights"][0, h].numpy(),
-                "heads": s["heads"][0, h].numpy()}  # fmt: skip
+        return {
+            "Q": s["Q"][0, h].numpy(),
+            "K": s["K"][0, h].numpy(),
+            "V": s["V"][0, h].numpy(),
+            "mask": blocked.double().numpy(),
+            "scores": scores.numpy(),
+            "weights": s["weights"][0, h].numpy(),
+            "heads": s["heads"][0, h].numpy(),
+        }
 
     # -- callbacks -----------------------------------------------------------------------------
     def _new_text(self, text: str) -> None:
@@ -231,12 +258,25 @@ class SelfAttentionDemo(LiveDemo):
         for txt in self.weight_texts:
             txt.remove()
         w = values["weights"]
-        self.weight_texts = [self.axes["weights"].text(j, i, f"{w[i, j]:.2f}"[1:] if w[i, j] < 1 else "1",
-                                                       ha="center", va="center", fontsize=5,
-                                                       color="white" if w[i, j] < 0.6 else "black")
-                             for i in range(S) for j in range(S) if S <= 12 and w[i, j] >= 0.005]  # fmt: skip
-        self.view.fig.suptitle(f"encoder layer {self.layer.value}, head {self.head.value} of {self.n_heads}"
-                               + (" — causal mask on" if self.causal.value else ""), fontsize=9)  # fmt: skip
+        self.weight_texts = [
+            self.axes["weights"].text(
+                j,
+                i,
+                f"{w[i, j]:.2f}"[1:] if w[i, j] < 1 else "1",
+                ha="center",
+                va="center",
+                fontsize=5,
+                color="white" if w[i, j] < 0.6 else "black",
+            )
+            for i in range(S)
+            for j in range(S)
+            if S <= 12 and w[i, j] >= 0.005
+        ]
+        self.view.fig.suptitle(
+            f"encoder layer {self.layer.value}, head {self.head.value} of {self.n_heads}"
+            + (" — causal mask on" if self.causal.value else ""),
+            fontsize=9,
+        )
         self.view.redraw()
 
 
