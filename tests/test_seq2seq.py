@@ -161,3 +161,11 @@ def test_attention_context_is_the_weighted_sum_of_encoder_states():
     torch.testing.assert_close(context, (w.unsqueeze(-1) * enc_out).sum(1))
     with pytest.raises(ValueError, match="attention None or one of"):
         Seq2Seq(9, 8, attention="cosine")
+
+
+def test_decode_text_warns_when_the_model_does_not_know_its_longest_input():
+    v = Vocab("abcde")
+    torch.manual_seed(0)
+    model = Seq2Seq(len(v), len(v), emb_size=6, hidden_size=5)  # no max_src_len
+    with pytest.warns(UserWarning, match="longest input it was trained on"):
+        decode_text(model, "abc", v, v, max_len=5)

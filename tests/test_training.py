@@ -129,3 +129,89 @@ def test_bad_checkpoints_give_clear_messages(tmp_path):
     torch.save(blob, tmp_path / "shape.pt")
     with pytest.raises(ValueError, match="does not fit this model: decoder.out.weight has shape"):
         load_checkpoint(tmp_path / "shape.pt", model)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(epochs=0), "epochs as a whole number >= 1"),
+        (dict(epochs=-2), "epochs as a whole number >= 1"),
+        (dict(epochs=1.5), "epochs as a whole number >= 1"),
+        (dict(lr=float("nan")), "finite learning rate"),
+        (dict(lr=float("inf")), "finite learning rate"),
+        (dict(lr=0), "finite learning rate"),
+        (dict(clip=0), "clip > 0"),
+        (dict(clip=-1.0), "clip > 0"),
+        (dict(clip=float("nan")), "clip > 0"),
+        (dict(teacher_forcing=-0.1), "teacher_forcing in"),
+        (dict(max_seconds=0), "max_seconds > 0"),
+        (dict(eval_every=0), "eval_every as a whole number"),
+        (dict(target=1.5), r"target in \(0, 1\]"),
+        (dict(threads=0), "threads as a whole number"),
+    ],
+)
+def test_fit_refuses_settings_that_would_do_nothing_or_diverge(kwargs, message):
+    t, train, val = _reversal(50)
+    model = Seq2Seq(len(t.src_vocab), len(t.tgt_vocab), 8, 16)
+    before = copy.deepcopy(model.state_dict())
+    with pytest.raises(ValueError, match=message):
+        fit(model, train, device="cpu", **kwargs)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
+def test_fit_refuses_an_empty_dataset():
+    t, _, _ = _reversal(50)
+    model = Seq2Seq(len(t.src_vocab), len(t.tgt_vocab), 8, 16)
+    empty = make_loader(PairDataset([], t.src_vocab, t.tgt_vocab), 8)
+    with pytest.raises(ValueError, match="no batches"):
+        fit(model, empty, device="cpu")
+    with pytest.raises(ValueError, match="no batches"):
+        fit(model, iter([]), device="cpu")  # a loader without len()
+
+
+def test_interrupt_before_any_evaluation_says_the_model_keeps_its_latest_weights(capsys):
+    t, train, _ = _reversal(200)
+    model = Seq2Seq(len(t.src_vocab), len(t.tgt_vocab), 8, 16)
+
+    def stop_at_3(hist):
+        if len(hist.steps) == 3:
+            raise KeyboardInterrupt
+
+    hist = fit(model, train, epochs=3, callback=stop_at_3, device="cpu")
+    assert hist.interrupted and not hist.evals and len(hist.steps) == 3
+    assert "keeps its latest weights (step 3; no evaluation had happened yet)" in capsys.readouterr().out
+
+
+def test_a_classifier_trains_with_the_same_fit():
+    from torch.utils.data import DataLoader, TensorDataset
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 5, 3, generator=g)
+    y = (x[:, -1, 0] > 0).long()
+    data = DataLoader(TensorDataset(x, y), batch_size=16)
+    from s2s_lab import SequenceClassifier
+
+    torch.manual_seed(0)
+    model = SequenceClassifier("GRU", 3, 8, 2)
+    hist = fit(model, data, val_loader=data, epochs=30, lr=3e-2, target=1.0, device="cpu")
+    assert hist.best["accuracy"] == 1.0 and hist.stopped == "target" and hist.accuracies[-1] == 1.0
+    assert evaluate(model, data)["accuracy"] == 1.0
+
+
+def test_save_checkpoint_refuses_what_it_could_not_load_back(tmp_path):
+    import numpy as np
+
+    from s2s_lab import Vocab
+
+    model = Seq2Seq(9, 9, 8, 16)
+    with pytest.raises(ValueError, match=r"extra\['vocab'\] is a Vocab.*vocab.tokens"):
+        save_checkpoint(tmp_path / "m.pt", model, vocab=Vocab("abc"))
+    with pytest.raises(ValueError, match=r"extra\['scores'\]\[1\] is a ndarray.*tolist"):
+        save_checkpoint(tmp_path / "m.pt", model, scores=[1.0, np.zeros(3)])
+    with pytest.raises(ValueError, match="expected a torch.nn.Module"):
+        save_checkpoint(tmp_path / "m.pt", {"weights": 1})
+    with torch.no_grad():
+        model.decoder.out.bias[0] = float("nan")
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        save_checkpoint(tmp_path / "m.pt", model)
+    assert not (tmp_path / "m.pt").exists()
