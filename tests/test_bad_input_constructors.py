@@ -18,7 +18,7 @@ TORCH = {"RNN": torch.nn.RNN, "LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU, "GRUPa
 
 # (args, kwargs, exception, words of the message)
 BAD_LAYER_ARGS = [
-    ((3, 5), dict(batch_first="False"), TypeError, "batch_first should be of type bool (True or False), got str 'False'"),
+    ((3, 5), dict(batch_first="False"), TypeError, "batch_first should be of type bool (True or False), got str"),
     ((3, 5), dict(bias="False"), TypeError, "bias should be of type bool (True or False), got str 'False'"),
     ((3, 5), dict(bidirectional="yes"), TypeError, "bidirectional should be of type bool (True or False), got str"),
     ((3, 5.0), {}, TypeError, "hidden_size should be of type int, got float 5.0"),
