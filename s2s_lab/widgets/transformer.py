@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..transformer import causal_mask, sinusoidal_encoding
-from .base import FigureView, LiveDemo, static_figure
+from .base import FigureView, LiveDemo, model_input, static_figure
 
 
 def _label(tok: str) -> str:
@@ -122,6 +122,8 @@ class SelfAttentionDemo(LiveDemo):
         causal: start with the causal mask on (a decoder's view) or off (the encoder's).
 
     Controls: the text, the layer, the head, and a causal-mask checkbox. Every panel is updated in place.
+    The text box takes any string: the spaces around it are dropped, and an empty, too long or unknown input
+    is explained in a sentence while the panels keep the last good input.
     ``steps`` holds the current :meth:`~s2s_lab.transformer.Seq2SeqTransformer.self_attention_steps`.
     """
 
@@ -164,16 +166,8 @@ class SelfAttentionDemo(LiveDemo):
 
     # -- math ----------------------------------------------------------------------------------
     def _compute(self, text: str) -> None:
-        if not text:
-            raise ValueError("the input is empty: type at least one character.")
-        bad = self.src_vocab.unknown(text)
-        if bad:
-            raise ValueError(f"the model has never seen {', '.join(map(repr, bad))}; "
-                             f"it knows {''.join(self.src_vocab.tokens)!r}.")  # fmt: skip
+        text = model_input(text, self.src_vocab, self.model.max_len)  # spaces around dropped; a sentence if bad
         ids = torch.tensor([self.src_vocab.encode(text)])  # (1, S)
-        if ids.shape[1] > self.model.max_len:
-            raise ValueError(f"the input has {ids.shape[1]} characters; this model reads at most "
-                             f"{self.model.max_len}.")  # fmt: skip
         self.tokens, self.ids = [self.src_vocab.itos[i] for i in ids[0]], ids
 
     def head_values(self) -> dict[str, np.ndarray]:
