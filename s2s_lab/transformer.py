@@ -53,8 +53,10 @@ def sinusoidal_encoding(max_len: int, d_model: int) -> Tensor:
     :math:`PE_{pos}` that depends only on :math:`k`, so :math:`PE_{pos} \cdot PE_{pos+k}` depends only on
     the distance :math:`k`. (An odd ``d_model`` drops the last cosine.)
     """
-    if max_len <= 0 or d_model <= 0:
-        raise ValueError(f"expected positive max_len and d_model, got {max_len} and {d_model}.")
+    from ._checks import check_int  # (a local import: the module's import lines are being restructured)
+
+    check_int(max_len, "max_len")
+    check_int(d_model, "d_model")
     pos = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)  # (L, 1)
     two_i = torch.arange(0, d_model, 2, dtype=torch.float64)  # (ceil(d/2),)
     angle = pos / 10000.0 ** (two_i / d_model)  # (L, ceil(d/2))
@@ -103,11 +105,24 @@ def causal_mask(T: int, device=None) -> Tensor:
     at once, so the mask hides the future that the decoder will not have when it generates.
     (As ``torch.nn.Transformer.generate_square_subsequent_mask``, which writes ``-inf`` instead of True.)
     """
+    from ._checks import check_int
+
+    check_int(T, "T (the sequence length)")
     return torch.ones(T, T, dtype=torch.bool, device=device).triu(1)  # (T, T)
 
 
 def padding_mask(tokens: Tensor, pad_id: int = 0) -> Tensor:
     """``(B, T)`` boolean, **True = padding** (the ``key_padding_mask`` convention) for token ids ``(B, T)``."""
+    from ._checks import check_int
+
+    if not isinstance(tokens, Tensor) or tokens.dim() != 2 or tokens.is_floating_point() or tokens.is_complex() \
+            or tokens.dtype == torch.bool:
+        got = f"a {tokens.dtype} tensor of shape {shape_str(tokens.shape)}" if isinstance(tokens, Tensor) \
+            else type(tokens).__name__
+        hint = "; pass the token ids, not their embeddings" if isinstance(tokens, Tensor) and \
+            tokens.is_floating_point() else ""
+        raise ValueError(f"padding_mask expects token ids: an integer tensor of shape (B, T), got {got}{hint}.")
+    check_int(pad_id, "pad_id", minimum=0)
     return tokens == pad_id  # (B, T)
 
 
@@ -126,7 +141,16 @@ class LayerNorm(nn.Module):
     """
 
     def __init__(self, normalized_shape: int, eps: float = 1e-5, bias: bool = True):
+        from ._checks import check_bool, check_int
+
         super().__init__()
+        if isinstance(normalized_shape, (tuple, list, torch.Size)) and len(normalized_shape) == 1:
+            normalized_shape = normalized_shape[0]  # nn.LayerNorm's (d,) form
+        elif isinstance(normalized_shape, (tuple, list, torch.Size)):
+            raise ValueError(f"this LayerNorm normalises over the last dimension only: expected an int d or (d,), "
+                             f"got normalized_shape={tuple(normalized_shape)}.")
+        check_int(normalized_shape, "normalized_shape")
+        check_bool(bias, "bias")
         self.normalized_shape, self.eps = normalized_shape, eps
         self.weight = nn.Parameter(torch.ones(normalized_shape))
         self.bias = nn.Parameter(torch.zeros(normalized_shape)) if bias else None
@@ -135,6 +159,10 @@ class LayerNorm(nn.Module):
         return f"{self.normalized_shape}, eps={self.eps}"
 
     def forward(self, x: Tensor) -> Tensor:
+        check_float(x, "LayerNorm input")
+        if x.dim() == 0 or x.shape[-1] != self.normalized_shape:
+            raise ValueError(f"expected LayerNorm input of shape (..., d={self.normalized_shape}), "
+                             f"got {shape_str(x.shape)}.")
         mu = x.mean(-1, keepdim=True)  # (..., 1)
         var = (x - mu).pow(2).mean(-1, keepdim=True)  # (..., 1), biased as in the formula
         y = (x - mu) / torch.sqrt(var + self.eps) * self.weight
@@ -149,13 +177,19 @@ class _LayerBase(nn.Module):
 
     def __init__(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first,
                  bias, n_norms):  # fmt: skip
+        from ._checks import check_bool, check_int, check_probability
+
         super().__init__()
+        for name, flag in (("batch_first", batch_first), ("norm_first", norm_first), ("bias", bias)):
+            check_bool(flag, name)
         if not batch_first:
             raise ValueError("s2s_lab's Transformer layers take (B, T, d_model) only; got batch_first=False.")
-        if activation not in _ACTIVATIONS:
+        if not isinstance(activation, str) or activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be 'relu' or 'gelu', got {activation!r}.")
-        if dim_feedforward <= 0:
-            raise ValueError(f"dim_feedforward must be positive, got {dim_feedforward}.")
+        check_int(d_model, "d_model")
+        check_int(nhead, "nhead")
+        check_int(dim_feedforward, "dim_feedforward")
+        check_probability(dropout, "dropout")
         self.d_model, self.nhead, self.norm_first, self.activation_name = d_model, nhead, norm_first, activation
         self.activation = _ACTIVATIONS[activation]
         self.self_attn = MultiHeadAttention(d_model, nhead, bias=bias, dropout=dropout)
@@ -368,11 +402,16 @@ class Seq2SeqTransformer(nn.Module):
                            num_decoder_layers=num_decoder_layers, dim_feedforward=dim_feedforward,
                            dropout=dropout, max_len=max_len, activation=activation, norm_first=norm_first,
                            pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)  # fmt: skip
-        if min(src_vocab_size, tgt_vocab_size, num_encoder_layers, num_decoder_layers) <= 0:
-            raise ValueError(
-                "expected positive vocabulary sizes and layer counts, got "
-                f"{src_vocab_size}, {tgt_vocab_size}, {num_encoder_layers}, {num_decoder_layers}."
-            )
+        from ._checks import check_int
+
+        for name in ("src_vocab_size", "tgt_vocab_size", "d_model", "nhead", "num_encoder_layers",
+                     "num_decoder_layers", "dim_feedforward", "max_len"):
+            check_int(self.config[name], name)
+        for name in ("pad_id", "bos_id", "eos_id"):
+            check_int(self.config[name], name, minimum=0)
+            if self.config[name] >= min(src_vocab_size, tgt_vocab_size):
+                raise ValueError(f"{name}={self.config[name]} is not a token id of both vocabularies "
+                                 f"(sizes {src_vocab_size} and {tgt_vocab_size}).")
         self.d_model, self.max_len, self.max_src_len, self.norm_first = d_model, max_len, max_len, norm_first
         self.pad_id, self.bos_id, self.eos_id = pad_id, bos_id, eos_id
         self.src_embed = nn.Embedding(src_vocab_size, d_model, padding_idx=pad_id)
@@ -465,7 +504,8 @@ class Seq2SeqTransformer(nn.Module):
         return (logits, w_self, w_cross) if return_weights else logits
 
     def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor, teacher_forcing: float = 1.0) -> Tensor:
-        if isinstance(tgt_in, Tensor) and tgt_in.shape[0] != src.shape[0]:
+        check_src(src, src_mask, self.src_embed.num_embeddings)
+        if isinstance(tgt_in, Tensor) and tgt_in.dim() >= 1 and tgt_in.shape[0] != src.shape[0]:
             raise ValueError(f"expected tgt_in with batch size B={src.shape[0]} like src, "
                              f"got {shape_str(tgt_in.shape)}.")  # fmt: skip
         return self.decode(tgt_in, self.encode(src, src_mask), src_mask)  # (B, T, V)
@@ -478,8 +518,8 @@ class Seq2SeqTransformer(nn.Module):
 
         Returns ``(tokens (B, <= max_len) long, extras)`` (see the class docstring).
         """
-        if max_len < 1:
-            raise ValueError(f"expected max_len >= 1, got {max_len}.")
+        if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+            raise ValueError(f"expected max_len >= 1 (an int: how many tokens to generate at most), got {max_len!r}.")
         memory = self.encode(src, src_mask)  # (B, S, d)
         B = src.shape[0]
         ys = torch.full((B, 1), self.bos_id, dtype=torch.long, device=src.device)  # (B, 1)
