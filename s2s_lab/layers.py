@@ -41,10 +41,19 @@ class Trace:
 
     def at(self, layer: int = 0, direction: int = 0) -> dict[str, Tensor]:
         """All quantities of one layer and direction stacked over time: ``name -> (T, B, H)``."""
-        return stack_steps(self.steps[layer * self.num_directions + direction])
+        D = self.num_directions
+        L = len(self.steps) // D
+        if not (isinstance(layer, int) and 0 <= layer < L and isinstance(direction, int) and 0 <= direction < D):
+            raise ValueError(f"expected layer in 0..{L - 1} and direction in 0..{D - 1} "
+                             f"({'0 = forward, 1 = reverse' if D == 2 else 'the layer is not bidirectional'}), "
+                             f"got layer={layer!r} and direction={direction!r}.")
+        return stack_steps(self.steps[layer * D + direction])
 
     def __getitem__(self, name: str) -> Tensor:
         """``trace["h"]``: the quantity ``name`` of layer 0, forward direction, as ``(T, B, H)``."""
+        names = list(self.steps[0][0])
+        if name not in names:
+            raise KeyError(f"this trace records {', '.join(map(repr, names))}, not {name!r}.")
         return torch.stack([s[name] for s in self.steps[0]])
 
 

@@ -71,6 +71,11 @@ def marked_answer(text: str, alphabet: str = ALPHABET) -> int:
 
 def decode_marked(x: Tensor, alphabet: str = ALPHABET) -> str:
     """Inverse of :func:`encode_marked`: ``(T, V+1)`` back to a string with the mark in upper case."""
+    V = len(alphabet)
+    if not isinstance(x, Tensor) or x.dim() != 2 or x.shape[1] != V + 1:
+        got = f"shape {tuple(x.shape)}" if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"expected one encoded sequence of shape (T, V+1={V + 1}) (one-hot symbol and mark bit), "
+                         f"got {got}; for a batch (N, T, V+1), decode x[0].")
     symbols = x[:, : len(alphabet)].argmax(-1).tolist()
     return "".join(
         alphabet[s].upper() if x[t, -1] > 0.5 else alphabet[s] for t, s in enumerate(symbols)
@@ -85,6 +90,8 @@ class MarkedEncoder:
 
     def __init__(self, alphabet: str = ALPHABET, max_len: int = 40):
         _check_alphabet(alphabet)
+        if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+            raise ValueError(f"max_len must be a positive int, got {max_len!r}.")
         self.symbols, self.max_len = alphabet, max_len
         self.alphabet = alphabet + "*"
         self.size = len(alphabet) + 1
