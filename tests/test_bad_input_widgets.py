@@ -16,6 +16,7 @@ from s2s_lab.transformer import Seq2SeqTransformer
 from s2s_lab.widgets import (
     AttentionExplorer,
     DecodeStepper,
+    GradientFlowDemo,
     LossCurve,
     OptimizerDemo,
     StepThrough,
@@ -23,7 +24,7 @@ from s2s_lab.widgets import (
     lstm_equation,
     rnn_equation,
 )
-from s2s_lab.widgets.transformer import SelfAttentionDemo
+from s2s_lab.widgets.transformer import PositionalEncodingDemo, SelfAttentionDemo, attention_figure
 
 V = Vocab("abcdef")
 V_DIGITS = Vocab("abcdefghij 0123456789")
@@ -172,3 +173,20 @@ def test_optimizer_demo_bad_window(window):
 def test_loss_curve_bad_every(every):
     with pytest.raises(ValueError, match=r"every must be a positive int .*got"):
         LossCurve(every=every)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: StepThrough(RNNCell(27, 4), bars=("q",)), "bars as a tuple of names among ('x', 'a', 'h')"),
+    (lambda: StepThrough(RNNCell(27, 4), heatmaps=("c",)), "heatmaps as a tuple of names among"),
+    (lambda: StepThrough(RNNCell(5, 4)), "the encoder makes 27 features per step but the cell reads input_size=5"),
+    (lambda: PositionalEncodingDemo(max_len=20, d_model=8, p=100), "position p in 0..19 (max_len=20), got 100"),
+    (lambda: PositionalEncodingDemo(max_len=20, d_model=8, q=-1), "position q in 0..19"),  # was drawn as row 19
+    (lambda: GradientFlowDemo(T=0), "T must be a positive int, got 0"),
+    (lambda: GradientFlowDemo(T=5, rho=10.0), "rho in [0.25, 3]"),
+    (lambda: GradientFlowDemo(T=5, nonlinearity="sigmoid"), "nonlinearity must be 'tanh' or 'relu'"),
+    (lambda: attention_figure(np.zeros((2, 3)), ["a", "b"], ["x"]), "(len(y_labels), len(x_labels)) = (1, 2)"),
+], ids=range(9))
+def test_demo_constructor_arguments(make, words):
+    with pytest.raises(ValueError) as info:
+        make()
+    assert words in str(info.value)

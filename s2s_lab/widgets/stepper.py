@@ -71,9 +71,18 @@ class StepThrough(LiveDemo):
                  figsize=(9, 4.6)):
         super().__init__()
         self.cell, self.encoder = cell, encoder or CharOneHot()
-        self.bar_names, self.heat_names = tuple(bars), tuple(heatmaps)
+        size = getattr(self.encoder, "size", None)
+        if size is not None and getattr(cell, "input_size", size) != size:
+            raise ValueError(f"the encoder makes {size} features per step but the cell reads input_size="
+                             f"{cell.input_size}; build the cell with input_size=encoder.size ({size}).")
         self.equation, self.description = equation, description
         self._compute(text)  # a bad starting text is a bug of the caller: let it raise
+        known = tuple(self.values)  # "x" and what the cell's trace records
+        for what, names in (("bars", bars), ("heatmaps", heatmaps)):
+            if isinstance(names, str) or any(name not in known for name in names):
+                raise ValueError(f"expected {what} as a tuple of names among {known} (for this "
+                                 f"{type(cell).__name__}), got {names!r}.")
+        self.bar_names, self.heat_names = tuple(bars), tuple(heatmaps)
 
         # -- controls ----------------------------------------------------------------------
         self.text = widgets.Text(value=text, description="sequence", continuous_update=False)

@@ -39,7 +39,10 @@ class PositionalEncodingDemo(LiveDemo):
 
     def __init__(self, max_len: int = 64, d_model: int = 32, p: int = 10, q: int = 20, figsize=(9, 3.8)):
         super().__init__()
-        self.pe = sinusoidal_encoding(max_len, d_model).double().numpy()  # (L, d)
+        self.pe = sinusoidal_encoding(max_len, d_model).double().numpy()  # (L, d); checks max_len and d_model
+        for name, pos in (("p", p), ("q", q)):
+            if isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos < max_len:
+                raise ValueError(f"expected position {name} in 0..{max_len - 1} (max_len={max_len}), got {pos!r}.")
         self.max_len, self.d_model = max_len, d_model
         self.p_slider = widgets.IntSlider(value=p, min=0, max=max_len - 1, description="position p")
         self.q_slider = widgets.IntSlider(value=q, min=0, max=max_len - 1, description="position q")
@@ -254,9 +257,12 @@ def causal_mask_figure(T: int = 6, labels=None):
 
 def attention_figure(weights, x_labels, y_labels, title: str = "", figsize=(5, 2.6)):
     """A heatmap of attention weights ``(len(y_labels), len(x_labels))`` with token labels."""
+    w = np.asarray(weights)
+    expected = (len(y_labels), len(x_labels))
+    if w.shape != expected:
+        raise ValueError(f"expected weights of shape (len(y_labels), len(x_labels)) = {expected}, got {w.shape}.")
     fig = static_figure(figsize=figsize)
     ax = fig.add_subplot()
-    w = np.asarray(weights)
     im = ax.imshow(w, cmap="viridis", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(x_labels)), [_label(t) for t in x_labels], fontsize=7)
     ax.set_yticks(range(len(y_labels)), [_label(t) for t in y_labels], fontsize=7)
