@@ -1,10 +1,13 @@
 """Input checks shared by the cells and layers.
 
-Every check raises ``ValueError`` with one sentence that names what was expected and what was received,
-so a student who passes the wrong tensor learns what to change.
+Every check raises ``ValueError`` (``TypeError`` for a constructor argument of the wrong type, as PyTorch
+does) with one sentence that names what was expected and what was received, so a student who passes the
+wrong tensor or argument learns what to change.
 """
 
 from __future__ import annotations
+
+import numbers
 
 import torch
 from torch import Tensor
@@ -12,6 +15,40 @@ from torch import Tensor
 
 def shape_str(shape) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+def _got(value) -> str:
+    """``value`` as an error message shows it: its type and, if short, its value (``str '10'``)."""
+    text = repr(value)
+    return f"{type(value).__name__} {text}" if len(text) <= 40 else type(value).__name__
+
+
+def check_int(value, name: str, minimum: int = 1) -> int:
+    """A constructor's size argument: an ``int`` (not a ``bool``, not a float) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        numpy_int = isinstance(value, numbers.Integral) and not isinstance(value, bool)  # e.g. numpy.int64
+        hint = "; convert it with int(...)" if numpy_int else ""
+        raise TypeError(f"{name} should be of type int, got {_got(value)}{hint}.")
+    if value < minimum:
+        expected = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{name} must be {expected}, got {value}.")
+    return value
+
+
+def check_bool(value, name: str) -> bool:
+    """A constructor's on/off argument: ``True`` or ``False`` (not the string ``"False"``, which is truthy)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} should be of type bool (True or False), got {_got(value)}.")
+    return value
+
+
+def check_probability(value, name: str = "dropout") -> float:
+    """A probability such as ``dropout``: a number in ``[0, 1]`` (``ValueError`` otherwise, as PyTorch)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        raise ValueError(
+            f"{name} should be a number in [0, 1] (the probability of zeroing an element), got {_got(value)}."
+        )
+    return float(value)
 
 
 def check_float(x: Tensor, what: str, like: Tensor | None = None) -> None:

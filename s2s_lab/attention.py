@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_float, shape_str
+from ._checks import check_bool, check_float, check_int, check_probability, shape_str
 
 ATTENTION_KINDS = ("additive", "dot", "general", "scaled_dot")
 
@@ -64,7 +64,9 @@ def masked_softmax(scores: Tensor, mask: Tensor | None = None) -> Tensor:
         weights of the shape of ``scores``, summing to 1 over the allowed keys. A row in which no key
         is allowed gets all-zero weights (not NaN), as in PyTorch's scaled_dot_product_attention.
     """
+    check_float(scores, "scores")
     if mask is not None:
+        _check_mask(mask, scores.shape, "mask", "the scores' shape")
         if mask.dtype == torch.bool:
             scores = scores.masked_fill(~mask, float("-inf"))
         else:
@@ -110,6 +112,13 @@ def scaled_dot_product(query: Tensor, key: Tensor, value: Tensor, mask: Tensor |
         raise ValueError(
             f"expected value of shape (..., T_k={key.shape[-2]}, d_v) like the key, got {shape_str(value.shape)}."
         )
+    try:
+        torch.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    except RuntimeError:
+        raise ValueError(
+            "expected query, key and value with the same leading (batch, head) dimensions '...' (or ones that "
+            f"broadcast), got {shape_str(query.shape)}, {shape_str(key.shape)} and {shape_str(value.shape)}."
+        ) from None
     scores = query @ key.transpose(-2, -1) / math.sqrt(d)  # (..., T_q, T_k)
     if mask is not None:
         _check_mask(mask, scores.shape, "mask", "(..., T_q, T_k)")
@@ -180,13 +189,16 @@ class MultiHeadAttention(nn.Module):
 
     def __init__(self, embed_dim: int, num_heads: int, bias: bool = True, dropout: float = 0.0):
         super().__init__()
-        if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads != 0:
+        check_int(embed_dim, "embed_dim")
+        check_int(num_heads, "num_heads")
+        check_bool(bias, "bias")
+        if embed_dim % num_heads != 0:
+            divisors = [h for h in range(1, embed_dim + 1) if embed_dim % h == 0][:8]
             raise ValueError(
-                f"expected positive embed_dim divisible by num_heads, got embed_dim={embed_dim} and "
-                f"num_heads={num_heads}."
+                f"expected embed_dim divisible by num_heads (each head gets embed_dim / num_heads dimensions), "
+                f"got embed_dim={embed_dim} and num_heads={num_heads}; num_heads could be one of {divisors}."
             )
-        if not 0.0 <= dropout <= 1.0:
-            raise ValueError(f"dropout must be in [0, 1], got {dropout}.")
+        dropout = check_probability(dropout, "dropout")
         self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
         self.dropout = float(dropout)
         self.in_proj_weight = nn.Parameter(torch.empty(3 * embed_dim, embed_dim))
@@ -231,6 +243,11 @@ class MultiHeadAttention(nn.Module):
         """
         H = self.num_heads
         parts = []
+        for what, m in (("attn_mask", attn_mask), ("key_padding_mask", key_padding_mask)):
+            if m is not None and not isinstance(m, Tensor):
+                raise ValueError(
+                    f"{what} must be a torch.Tensor (boolean: True = NOT allowed), got {type(m).__name__}."
+                )
         if attn_mask is not None:
             if attn_mask.dim() == 2 and tuple(attn_mask.shape) == (T_q, T_k):
                 _check_mask(attn_mask, attn_mask.shape, "attn_mask", "(T_q, T_k)")
@@ -315,8 +332,8 @@ class _SingleQueryAttention(nn.Module):
 
     def __init__(self, query_size: int, key_size: int):
         super().__init__()
-        if query_size <= 0 or key_size <= 0:
-            raise ValueError(f"query_size and key_size must be positive, got {query_size} and {key_size}.")
+        check_int(query_size, "query_size")
+        check_int(key_size, "key_size")
         self.query_size, self.key_size = query_size, key_size
 
     def score(self, query: Tensor, keys: Tensor) -> Tensor:  # (B, D_q), (B, T, D_k) -> (B, T)
@@ -343,11 +360,11 @@ class _SingleQueryAttention(nn.Module):
             raise ValueError(
                 f"{name} expected values of shape (B={B}, T={T}, D_v) like the keys, got {shape_str(values.shape)}."
             )
-        if mask is not None and (mask.dtype != torch.bool or tuple(mask.shape) != (B, T)):
-            raise ValueError(
-                f"{name} expected a boolean mask of shape (B={B}, T={T}) (True = real token), "
-                f"got {mask.dtype} {shape_str(mask.shape)}."
-            )
+        if mask is not None and (
+            not isinstance(mask, Tensor) or mask.dtype != torch.bool or tuple(mask.shape) != (B, T)
+        ):
+            got = f"{mask.dtype} {shape_str(mask.shape)}" if isinstance(mask, Tensor) else type(mask).__name__
+            raise ValueError(f"{name} expected a boolean mask of shape (B={B}, T={T}) (True = real token), got {got}.")
         scores = self.score(query, keys)  # (B, T)
         weights = masked_softmax(scores, mask)  # (B, T)
         context = (weights.unsqueeze(1) @ values).squeeze(1)  # (B, D_v)
@@ -383,8 +400,7 @@ class AdditiveAttention(_SingleQueryAttention):
 
     def __init__(self, query_size: int, key_size: int, attn_size: int):
         super().__init__(query_size, key_size)
-        if attn_size <= 0:
-            raise ValueError(f"attn_size must be positive, got {attn_size}.")
+        check_int(attn_size, "attn_size")
         self.attn_size = attn_size
         self.W_q = nn.Linear(query_size, attn_size, bias=False)
         self.W_k = nn.Linear(key_size, attn_size, bias=False)
@@ -418,7 +434,7 @@ class LuongAttention(_SingleQueryAttention):
 
     def __init__(self, query_size: int, key_size: int, score: str = "dot"):
         super().__init__(query_size, key_size)
-        if score not in ("dot", "general", "scaled_dot"):
+        if not isinstance(score, str) or score not in ("dot", "general", "scaled_dot"):
             raise ValueError(f"score must be 'dot', 'general' or 'scaled_dot', got {score!r}.")
         if score != "general" and query_size != key_size:
             raise ValueError(
@@ -442,7 +458,7 @@ def make_attention(kind: str, query_size: int, key_size: int, attn_size: int | N
     """Build the single-query attention named ``kind``: ``"additive"``, ``"dot"``, ``"general"`` or
     ``"scaled_dot"`` (see the module table). ``attn_size`` (additive only) defaults to ``query_size``."""
     if kind == "additive":
-        return AdditiveAttention(query_size, key_size, attn_size or query_size)
+        return AdditiveAttention(query_size, key_size, query_size if attn_size is None else attn_size)
     if kind in ("dot", "general", "scaled_dot"):
         return LuongAttention(query_size, key_size, score=kind)
     raise ValueError(f"expected attention kind in {ATTENTION_KINDS}, got {kind!r}.")

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_cell_input, check_float, check_state, shape_str
+from ._checks import check_bool, check_cell_input, check_float, check_int, check_state, shape_str
 
 # Names of the quantities each cell records at every step, in the order of its equations.
 TRACE_NAMES = {
@@ -76,8 +76,9 @@ class _CellBase(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
         super().__init__()
-        if input_size <= 0 or hidden_size <= 0:
-            raise ValueError(f"input_size and hidden_size must be positive, got {input_size} and {hidden_size}.")
+        check_int(input_size, "input_size")
+        check_int(hidden_size, "hidden_size")
+        check_bool(bias, "bias")
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         k = self.num_chunks * hidden_size
         self.weight_ih = nn.Parameter(torch.empty(k, input_size))

@@ -21,6 +21,7 @@ the decoder reads ``tgt_in`` = :math:`(\langle bos\rangle, y_1, \dots, y_T)` and
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -61,7 +62,9 @@ class Vocab:
     """A bijection between tokens and ids, with the four specials first (``<pad>`` = 0, ... ``<unk>`` = 3).
 
     Args:
-        tokens: the ordinary tokens, in the order they get ids 4, 5, ... (duplicates are dropped).
+        tokens: the ordinary tokens, each once, in the order they get ids 4, 5, ... (a string is its
+            characters); a repeated token, a special one or, at ``level="char"``, a token longer than one
+            character raises ``ValueError``. :meth:`from_texts` collects the distinct tokens of texts.
         level: ``"char"`` or ``"word"``, the tokenisation :meth:`encode` applies to a string.
 
     >>> v = Vocab("abc")
@@ -74,16 +77,40 @@ class Vocab:
     def __init__(self, tokens: Iterable[str], level: str = "char"):
         if level not in LEVELS:
             raise ValueError(f"expected level 'char' or 'word', got {level!r}.")
+        if isinstance(tokens, Tensor) or not isinstance(tokens, Iterable):
+            raise ValueError(f"expected the tokens as a str or a list of str, got {_describe(tokens)}.")
         self.level = level
         self.itos: list[str] = list(SPECIALS)
-        for tok in tokens:
-            if tok not in self.itos:
-                self.itos.append(tok)
         self.stoi = {tok: i for i, tok in enumerate(self.itos)}
+        for tok in tokens:
+            if not isinstance(tok, str) or not tok:
+                raise ValueError(f"expected every token to be a non-empty str, got {tok!r}.")
+            if tok in SPECIALS:
+                raise ValueError(
+                    f"{tok!r} is a special token that every Vocab already has (id {SPECIALS.index(tok)}); "
+                    f"leave it out of the tokens."
+                )
+            if level == "char" and len(tok) != 1:
+                raise ValueError(
+                    f"a level='char' vocabulary holds single characters, got the token {tok!r}; "
+                    f"use level='word' for longer tokens."
+                )
+            if tok in self.stoi:
+                raise ValueError(
+                    f"the token {tok!r} appears twice; every token gets one id "
+                    f"(Vocab.from_texts collects the distinct tokens of texts)."
+                )
+            self.stoi[tok] = len(self.itos)
+            self.itos.append(tok)
 
     @classmethod
     def from_texts(cls, texts: Iterable[str], level: str = "char") -> Vocab:
         """Every token that occurs in ``texts``, sorted (so the ids do not depend on the texts' order)."""
+        if isinstance(texts, str):
+            raise ValueError(
+                f"expected a list of texts, got a single str {texts[:40]!r}; "
+                f"wrap it in a list: Vocab.from_texts([text])."
+            )
         return cls(sorted({tok for text in texts for tok in tokenise(text, level)}), level)
 
     def __len__(self) -> int:
@@ -109,7 +136,15 @@ class Vocab:
 
         Unknown tokens become ``<unk>`` (id 3), or raise ``ValueError`` if ``strict``.
         """
-        toks = tokenise(text, self.level) if isinstance(text, str) else list(text)
+        if isinstance(text, str):
+            toks = tokenise(text, self.level)
+        elif isinstance(text, (list, tuple)) and all(isinstance(t, str) for t in text):
+            toks = list(text)
+        else:
+            raise ValueError(
+                f"expected the text as a str or a list of tokens (str), got {_describe(text)}; "
+                f"to turn ids back into text, use decode."
+            )
         if strict:
             bad = list(dict.fromkeys(t for t in toks if t not in self.stoi))
             if bad:
@@ -122,12 +157,44 @@ class Vocab:
         return ([BOS] if bos else []) + ids + ([EOS] if eos else [])
 
     def decode(self, ids: Iterable[int] | Tensor, keep_specials: bool = False) -> str:
-        """Text of the ids, stopping at the first ``<eos>`` and dropping ``<pad>``/``<bos>``
-        (unless ``keep_specials``)."""
+        """Text of the ids of *one* sequence (a list, or a 1-D integer tensor ``(T,)``), stopping at the first
+        ``<eos>`` and dropping ``<pad>``/``<bos>`` (unless ``keep_specials``).
+
+        A batch ``(B, T)``, such as ``greedy_decode``'s tokens, raises ``ValueError``: decode one row,
+        ``vocab.decode(tokens[0])``, or every row, ``[vocab.decode(row) for row in tokens]``.
+        """
+        one_row = "decode one row, e.g. vocab.decode(tokens[0]), or each: [vocab.decode(row) for row in tokens]"
         if isinstance(ids, Tensor):
+            if ids.dim() != 1:
+                if ids.dim() == 0:
+                    raise ValueError(
+                        f"expected a sequence of token ids of shape (T,), got a single id {ids.item()}; "
+                        f"wrap it in a list: vocab.decode([id])."
+                    )
+                raise ValueError(
+                    f"expected the token ids of one sequence, shape (T,), got a {ids.dim()}-D tensor of "
+                    f"shape {tuple(ids.shape)}; {one_row}."
+                )
+            if ids.is_floating_point() or ids.is_complex() or ids.dtype == torch.bool:
+                raise ValueError(
+                    f"expected integer token ids, got a {ids.dtype} tensor; the model's tokens are "
+                    f"long tensors (for probabilities, take .argmax(-1) first)."
+                )
             ids = ids.tolist()
+        elif isinstance(ids, str) or not isinstance(ids, Iterable):
+            raise ValueError(
+                f"expected a list or 1-D tensor of token ids, got {_describe(ids)}"
+                + ("; to turn text into ids, use encode." if isinstance(ids, str) else ".")
+            )
+        ids = list(ids)
         out = []
         for i in ids:
+            if isinstance(i, Tensor) and i.dim() == 0 and not i.is_floating_point() and i.dtype != torch.bool:
+                i = int(i)  # one element of an id tensor
+            if isinstance(i, (list, tuple, Tensor)):
+                raise ValueError(f"expected the token ids of one sequence, got a nested sequence; {one_row}.")
+            if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+                raise ValueError(f"expected integer token ids, got {i!r} ({type(i).__name__}).")
             if not 0 <= i < len(self):
                 raise ValueError(f"expected token ids in [0, {len(self) - 1}], got {i}.")
             if not keep_specials:
@@ -139,11 +206,39 @@ class Vocab:
         return detokenise(out, self.level)
 
 
+def _describe(x) -> str:
+    """A value as a message names it: ``a str 'ab'``, ``an int 5``, ``a float32 tensor of shape (2, 3)``."""
+    if isinstance(x, Tensor):
+        return f"a {str(x.dtype).replace('torch.', '')} tensor of shape {tuple(x.shape)}"
+    if x is None:
+        return "None"
+    text = repr(x)
+    name = type(x).__name__
+    article = "an" if name[0] in "aeiou" else "a"
+    return f"{article} {name} {text}" if len(text) <= 40 else f"{article} {name}"
+
+
+def _check_id_sequences(seqs, what: str) -> None:
+    """Each of ``seqs`` must be a list, tuple or 1-D integer tensor of ids (not a str, not a number)."""
+    for b, s in enumerate(seqs):
+        ok = (isinstance(s, Tensor) and s.dim() == 1 and not s.is_floating_point() and s.dtype != torch.bool) or (
+            isinstance(s, (list, tuple)) and all(isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in s)
+        )
+        if not ok:
+            raise ValueError(
+                f"expected every {what} as a list of int token ids, got {_describe(s)} at position {b}"
+                + ("; encode text with vocab.encode first." if isinstance(s, str) else ".")
+            )
+
+
 def pad(seqs: Sequence[Sequence[int]], value: int = PAD) -> tuple[Tensor, Tensor]:
     """Pad lists of ids to the longest one; return ``ids (B, L) long`` and ``mask (B, L) bool``
     (``True`` = real token)."""
+    if isinstance(seqs, (str, Tensor)) or not isinstance(seqs, Sequence):
+        raise ValueError(f"expected a list of sequences of token ids, got {_describe(seqs)}.")
     if len(seqs) == 0:
         raise ValueError("expected at least one sequence to pad, got an empty list.")
+    _check_id_sequences(seqs, "sequence")
     L = max(len(s) for s in seqs)
     ids = torch.full((len(seqs), L), value, dtype=torch.long)  # (B, L)
     mask = torch.zeros(len(seqs), L, dtype=torch.bool)  # (B, L)
@@ -177,6 +272,11 @@ def collate(pairs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> Batch:
     """Turn a list of ``(source ids, target ids)`` (no specials) into a padded :class:`Batch`."""
     if len(pairs) == 0:
         raise ValueError("expected at least one (source, target) pair, got an empty batch.")
+    for k, pair in enumerate(pairs):
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise ValueError(f"expected (source ids, target ids) pairs, got {_describe(pair)} at position {k}.")
+    _check_id_sequences([s for s, _ in pairs], "source")
+    _check_id_sequences([t for _, t in pairs], "target")
     src, src_mask = pad([s for s, _ in pairs])
     tgt_in, tgt_mask = pad([[BOS] + list(t) for _, t in pairs])
     tgt_out, _ = pad([list(t) + [EOS] for _, t in pairs])
@@ -196,7 +296,12 @@ class PairDataset(Dataset):
         self.pairs = list(pairs)
         self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
         self.items = []
-        for i, (s, t) in enumerate(self.pairs):
+        for i, pair in enumerate(self.pairs):
+            if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+                raise ValueError(
+                    f"expected (source text, target text) pairs of str, got {_describe(pair)} at position {i}."
+                )
+            s, t = pair
             if len(s) == 0 or len(t) == 0:
                 raise ValueError(f"pair {i} has an empty source or target: {(s, t)!r}.")
             self.items.append((src_vocab.encode(s, strict=True), tgt_vocab.encode(t, strict=True)))

@@ -9,6 +9,22 @@ from torch import Tensor
 
 LOWERCASE = string.ascii_lowercase + " "
 
+# Characters a message cannot show as they are.
+_INVISIBLE = {" ": "' ' (a space)", "\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
+
+
+def describe_tokens(tokens, max_shown: int = 8) -> str:
+    r"""Tokens listed for a message: ``'a', 'B', a tab, a line break`` (invisible characters named), at most
+    ``max_shown`` of them, then how many more there are.
+
+    >>> describe_tokens(["x", " ", "\n"])
+    "'x', ' ' (a space), a line break"
+    """
+    tokens = list(tokens)
+    shown = ", ".join(_INVISIBLE.get(t, repr(t)) for t in tokens[:max_shown])
+    more = len(tokens) - max_shown
+    return shown + (f" and {more} more" if more > 0 else "")
+
 
 class CharOneHot:
     """Turn a short text into a sequence of one-hot vectors :math:`x_1, ..., x_T \\in \\{0, 1\\}^I`.
@@ -22,8 +38,10 @@ class CharOneHot:
     """
 
     def __init__(self, alphabet: str = LOWERCASE, max_len: int = 20):
-        if len(set(alphabet)) != len(alphabet) or not alphabet:
-            raise ValueError("the alphabet must be a non-empty string without repeated characters.")
+        if not isinstance(alphabet, str) or not alphabet or len(set(alphabet)) != len(alphabet):
+            raise ValueError(f"the alphabet must be a non-empty string without repeated characters, got {alphabet!r}.")
+        if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+            raise ValueError(f"max_len must be a positive int, got {max_len!r}.")
         self.alphabet, self.max_len = alphabet, max_len
         self.index = {ch: i for i, ch in enumerate(alphabet)}
 
@@ -37,14 +55,15 @@ class CharOneHot:
         return "the characters " + repr(self.alphabet)
 
     def check(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"Expected the text as a str, got {type(text).__name__}.")
         if not text:
             raise ValueError(f"Type at least one character ({self.describe()}).")
         if len(text) > self.max_len:
             raise ValueError(f"That is {len(text)} characters; this demo takes at most {self.max_len}.")
         unknown = sorted({ch for ch in text if ch not in self.index})
         if unknown:
-            shown = ", ".join(repr(ch) for ch in unknown)
-            raise ValueError(f"This demo does not know {shown}; use {self.describe()}.")
+            raise ValueError(f"This demo does not know {describe_tokens(unknown)}; use {self.describe()}.")
 
     def encode(self, text: str) -> Tensor:
         self.check(text)

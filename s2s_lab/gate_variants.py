@@ -101,8 +101,8 @@ def lstm_step_circular_output(
 
     ``gi`` ``(B, 4H)``, ``h`` and ``c`` ``(B, H)``. Returns ``(h_t, c_t, {"o": o_t})``.
     """
-    if iterations < 1:
-        raise ValueError(f"expected iterations >= 1, got {iterations}.")
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+        raise ValueError(f"expected iterations >= 1 (an int), got {iterations!r}.")
     H = h.shape[-1]
     gates = gi + F.linear(h, weight_hh, bias_hh)  # (B, 4H)
     i, f, g, _ = gates.chunk(4, dim=-1)

@@ -11,13 +11,14 @@ matrix product; only :math:`W_{hh} h_{t-1}` has to wait for the previous step.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_sequence, check_state, shape_str
+from ._checks import check_bool, check_int, check_probability, check_sequence, check_state, shape_str
 from .cells import TRACE_NAMES, gru_step, lstm_step, rnn_step, stack_steps
 
 
@@ -40,10 +41,21 @@ class Trace:
 
     def at(self, layer: int = 0, direction: int = 0) -> dict[str, Tensor]:
         """All quantities of one layer and direction stacked over time: ``name -> (T, B, H)``."""
-        return stack_steps(self.steps[layer * self.num_directions + direction])
+        D = self.num_directions
+        L = len(self.steps) // D
+        if not (isinstance(layer, int) and 0 <= layer < L and isinstance(direction, int) and 0 <= direction < D):
+            raise ValueError(
+                f"expected layer in 0..{L - 1} and direction in 0..{D - 1} "
+                f"({'0 = forward, 1 = reverse' if D == 2 else 'the layer is not bidirectional'}), "
+                f"got layer={layer!r} and direction={direction!r}."
+            )
+        return stack_steps(self.steps[layer * D + direction])
 
     def __getitem__(self, name: str) -> Tensor:
         """``trace["h"]``: the quantity ``name`` of layer 0, forward direction, as ``(T, B, H)``."""
+        names = list(self.steps[0][0])
+        if name not in names:
+            raise KeyError(f"this trace records {', '.join(map(repr, names))}, not {name!r}.")
         return torch.stack([s[name] for s in self.steps[0]])
 
 
@@ -62,13 +74,20 @@ class _RecurrentBase(nn.Module):
         bidirectional: bool = False,
     ):
         super().__init__()
-        if input_size <= 0 or hidden_size <= 0 or num_layers <= 0:
-            raise ValueError(
-                "input_size, hidden_size and num_layers must be positive, got "
-                f"{input_size}, {hidden_size} and {num_layers}."
+        # The same checks as torch.nn.RNNBase, with messages that name the argument and what it got.
+        dropout = check_probability(dropout, "dropout")
+        check_bool(bias, "bias")
+        check_bool(batch_first, "batch_first")
+        check_bool(bidirectional, "bidirectional")
+        check_int(input_size, "input_size")
+        check_int(hidden_size, "hidden_size")
+        check_int(num_layers, "num_layers")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                f"dropout={dropout} does nothing with num_layers=1: dropout is applied between layers, "
+                f"after every layer but the last.",
+                stacklevel=3,
             )
-        if not 0.0 <= dropout <= 1.0:
-            raise ValueError(f"dropout must be in [0, 1], got {dropout}.")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional = bidirectional
@@ -313,7 +332,8 @@ class LSTM(_RecurrentBase):
 
     Args:
         input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional:
-        as in ``torch.nn.LSTM`` (``proj_size`` is not offered).
+        as in ``torch.nn.LSTM``.
+        proj_size: only ``0`` (no projection, PyTorch's default) is supported.
     """
         + _shapes_doc("4H", lstm=True)
         + "\n    Gate order in the weights: i, f, g, o. Trace names: ``i``, ``f``, ``g``, ``o``, ``c``, ``h``.\n"
@@ -321,6 +341,26 @@ class LSTM(_RecurrentBase):
 
     kind = "LSTM"
     num_chunks = 4
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+    ):
+        check_int(proj_size, "proj_size", minimum=0)
+        if proj_size > 0:
+            raise ValueError(
+                f"proj_size > 0 (an LSTM with projections) is not supported by s2s_lab's LSTM, "
+                f"got proj_size={proj_size}; use proj_size=0, or torch.nn.LSTM for projections."
+            )
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+        self.proj_size = 0
 
     def _initial_state(self, x, hx, batched):
         n = self._state_shape(x, batched)[0]

@@ -19,7 +19,19 @@ import torch
 from torch import Tensor
 from torch.utils.data import TensorDataset
 
+from .encoding import describe_tokens
+
 ALPHABET = "abcd"
+
+
+def _check_alphabet(alphabet: str) -> None:
+    if (
+        not isinstance(alphabet, str)
+        or len(alphabet) < 2
+        or len(set(alphabet)) != len(alphabet)
+        or not all(ch.islower() and len(ch.upper()) == 1 for ch in alphabet)
+    ):
+        raise ValueError(f"expected an alphabet of at least two distinct lower-case letters, got {alphabet!r}.")
 
 
 def input_size(alphabet: str = ALPHABET) -> int:
@@ -34,11 +46,16 @@ def encode_marked(text: str, alphabet: str = ALPHABET) -> Tensor:
     or a number of marks other than one.
     """
     if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"expected a non-empty sequence of letters from {alphabet!r}, got {text!r}.")
-    text = text.strip()
-    unknown = sorted({ch for ch in text.lower() if ch not in alphabet})
+        got = type(text).__name__ if not isinstance(text, str) else "nothing" if not text else "only whitespace"
+        raise ValueError(f"expected a non-empty sequence of letters from {alphabet!r} (e.g. 'cbAdbca'), got {got}.")
+    text = text.strip()  # spaces around the sequence are not part of it
+    known = set(alphabet)
+    unknown = list(dict.fromkeys(ch for ch in text if ch.lower() not in known))  # in order, each once
     if unknown:
-        raise ValueError(f"expected letters from {alphabet!r} only, got {''.join(unknown)!r} in {text!r}.")
+        raise ValueError(
+            f"expected letters from {alphabet!r} only (one of them in upper case), "
+            f"got {describe_tokens(unknown)} in {text!r}."
+        )
     marks = [k for k, ch in enumerate(text) if ch.isupper()]
     if len(marks) != 1:
         raise ValueError(
@@ -60,6 +77,13 @@ def marked_answer(text: str, alphabet: str = ALPHABET) -> int:
 
 def decode_marked(x: Tensor, alphabet: str = ALPHABET) -> str:
     """Inverse of :func:`encode_marked`: ``(T, V+1)`` back to a string with the mark in upper case."""
+    V = len(alphabet)
+    if not isinstance(x, Tensor) or x.dim() != 2 or x.shape[1] != V + 1:
+        got = f"shape {tuple(x.shape)}" if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(
+            f"expected one encoded sequence of shape (T, V+1={V + 1}) (one-hot symbol and mark bit), "
+            f"got {got}; for a batch (N, T, V+1), decode x[0]."
+        )
     symbols = x[:, : len(alphabet)].argmax(-1).tolist()
     return "".join(alphabet[s].upper() if x[t, -1] > 0.5 else alphabet[s] for t, s in enumerate(symbols))
 
@@ -71,9 +95,16 @@ class MarkedEncoder:
     """
 
     def __init__(self, alphabet: str = ALPHABET, max_len: int = 40):
+        _check_alphabet(alphabet)
+        if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+            raise ValueError(f"max_len must be a positive int, got {max_len!r}.")
         self.symbols, self.max_len = alphabet, max_len
         self.alphabet = alphabet + "*"
         self.size = len(alphabet) + 1
+
+    def tokens(self, text: str) -> list[str]:
+        """The symbols :meth:`encode` reads, one per time step (the spaces around ``text`` are dropped)."""
+        return list(text.strip())
 
     def encode(self, text: str) -> Tensor:
         if isinstance(text, str) and len(text.strip()) > self.max_len:
@@ -97,12 +128,14 @@ def remember_marked(
         A ``TensorDataset`` of ``x`` with shape ``(N, T, V+1)`` (batch first, ``T = lead + 1 + delay``)
         and ``y`` with shape ``(N,)`` (long, the marked symbol's index).
     """
+    for name, value in (("num_sequences", num_sequences), ("delay", delay), ("lead", lead), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} should be of type int, got {type(value).__name__} {value!r}.")
     if num_sequences <= 0:
         raise ValueError(f"expected a positive num_sequences, got {num_sequences}.")
     if delay < 0 or lead < 0:
         raise ValueError(f"expected delay >= 0 and lead >= 0, got delay={delay} and lead={lead}.")
-    if len(alphabet) < 2 or len(set(alphabet)) != len(alphabet) or not alphabet.islower():
-        raise ValueError(f"expected at least two distinct lower-case symbols, got alphabet {alphabet!r}.")
+    _check_alphabet(alphabet)
     g = torch.Generator().manual_seed(seed)
     T, V = lead + 1 + delay, len(alphabet)
     symbols = torch.randint(V, (num_sequences, T), generator=g)  # (N, T)

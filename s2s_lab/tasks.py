@@ -107,10 +107,10 @@ class Task:
     max_tgt_len: int
 
     def __repr__(self) -> str:
-        return (
-            f"Task({self.name!r}: {len(self.train)} train / {len(self.val)} val / {len(self.test)} test "
-            f"pairs, e.g. {self.train[0][0]!r} -> {self.train[0][1]!r})"
-        )
+        example = next((split[0] for split in (self.train, self.val, self.test) if split), None)
+        shown = f", e.g. {example[0]!r} -> {example[1]!r}" if example else ""
+        sizes = f"{len(self.train)} train / {len(self.val)} val / {len(self.test)} test pairs"
+        return f"Task({self.name!r}: {sizes}{shown})"
 
 
 def _distinct_pairs(draw: Callable[[], tuple[str, str]], n: int, what: str) -> list[tuple[str, str]]:
@@ -151,10 +151,21 @@ def make_task(
         min_len, max_len, alphabet: reversal only: source lengths (uniform) and the letters used.
         formats: dates only: names from :data:`DATE_FORMATS` (default: all of them).
     """
+    for arg, value in (("n_train", n_train), ("n_val", n_val), ("n_test", n_test), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(
+                f"{arg} should be of type int, got {type(value).__name__} {value!r}"
+                + (" (the task is generated from the seed alone)." if arg == "seed" else ".")
+            )
     if min(n_train, n_val, n_test) < 0 or n_train + n_val + n_test == 0:
         raise ValueError(f"expected non-negative split sizes, not all zero, got {n_train}, {n_val}, {n_test}.")
     rng = random.Random(seed)
     if name == "reversal":
+        for arg, value in (("min_len", min_len), ("max_len", max_len)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{arg} should be of type int, got {type(value).__name__} {value!r}.")
+        if not isinstance(alphabet, str):
+            raise ValueError(f"expected the alphabet as a str of characters, e.g. 'abc', got {alphabet!r}.")
         if not 1 <= min_len <= max_len:
             raise ValueError(f"expected 1 <= min_len <= max_len, got min_len={min_len}, max_len={max_len}.")
         if len(set(alphabet)) < 2:
@@ -164,8 +175,10 @@ def make_task(
         src_vocab = tgt_vocab = Vocab(alphabet)
         max_src = max_tgt = max_len
     elif name == "dates":
+        if isinstance(formats, str):
+            raise ValueError(f"expected a list of date format names, e.g. [{formats!r}], got the str {formats!r}.")
         formats = list(DATE_FORMATS) if formats is None else list(formats)
-        bad = [f for f in formats if f not in DATE_FORMATS]
+        bad = [f for f in formats if not isinstance(f, str) or f not in DATE_FORMATS]
         if bad or not formats:
             raise ValueError(f"expected date formats among {list(DATE_FORMATS)}, got {formats}.")
         draw = lambda: date_pair(rng, formats)  # noqa: E731

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_float, shape_str
+from ._checks import check_bool, check_float, check_int, check_probability, shape_str
 from .attention import MultiHeadAttention
 from .checkpoints import register_model
 from .data import BOS, EOS, PAD
@@ -53,8 +53,9 @@ def sinusoidal_encoding(max_len: int, d_model: int) -> Tensor:
     :math:`PE_{pos}` that depends only on :math:`k`, so :math:`PE_{pos} \cdot PE_{pos+k}` depends only on
     the distance :math:`k`. (An odd ``d_model`` drops the last cosine.)
     """
-    if max_len <= 0 or d_model <= 0:
-        raise ValueError(f"expected positive max_len and d_model, got {max_len} and {d_model}.")
+
+    check_int(max_len, "max_len")
+    check_int(d_model, "d_model")
     pos = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)  # (L, 1)
     two_i = torch.arange(0, d_model, 2, dtype=torch.float64)  # (ceil(d/2),)
     angle = pos / 10000.0 ** (two_i / d_model)  # (L, ceil(d/2))
@@ -103,11 +104,33 @@ def causal_mask(T: int, device=None) -> Tensor:
     at once, so the mask hides the future that the decoder will not have when it generates.
     (As ``torch.nn.Transformer.generate_square_subsequent_mask``, which writes ``-inf`` instead of True.)
     """
+
+    check_int(T, "T (the sequence length)")
     return torch.ones(T, T, dtype=torch.bool, device=device).triu(1)  # (T, T)
 
 
 def padding_mask(tokens: Tensor, pad_id: int = 0) -> Tensor:
     """``(B, T)`` boolean, **True = padding** (the ``key_padding_mask`` convention) for token ids ``(B, T)``."""
+
+    if (
+        not isinstance(tokens, Tensor)
+        or tokens.dim() != 2
+        or tokens.is_floating_point()
+        or tokens.is_complex()
+        or tokens.dtype == torch.bool
+    ):
+        got = (
+            f"a {tokens.dtype} tensor of shape {shape_str(tokens.shape)}"
+            if isinstance(tokens, Tensor)
+            else type(tokens).__name__
+        )
+        hint = (
+            "; pass the token ids, not their embeddings"
+            if isinstance(tokens, Tensor) and tokens.is_floating_point()
+            else ""
+        )
+        raise ValueError(f"padding_mask expects token ids: an integer tensor of shape (B, T), got {got}{hint}.")
+    check_int(pad_id, "pad_id", minimum=0)
     return tokens == pad_id  # (B, T)
 
 
@@ -126,7 +149,17 @@ class LayerNorm(nn.Module):
     """
 
     def __init__(self, normalized_shape: int, eps: float = 1e-5, bias: bool = True):
+
         super().__init__()
+        if isinstance(normalized_shape, (tuple, list, torch.Size)) and len(normalized_shape) == 1:
+            normalized_shape = normalized_shape[0]  # nn.LayerNorm's (d,) form
+        elif isinstance(normalized_shape, (tuple, list, torch.Size)):
+            raise ValueError(
+                f"this LayerNorm normalises over the last dimension only: expected an int d or (d,), "
+                f"got normalized_shape={tuple(normalized_shape)}."
+            )
+        check_int(normalized_shape, "normalized_shape")
+        check_bool(bias, "bias")
         self.normalized_shape, self.eps = normalized_shape, eps
         self.weight = nn.Parameter(torch.ones(normalized_shape))
         self.bias = nn.Parameter(torch.zeros(normalized_shape)) if bias else None
@@ -135,6 +168,11 @@ class LayerNorm(nn.Module):
         return f"{self.normalized_shape}, eps={self.eps}"
 
     def forward(self, x: Tensor) -> Tensor:
+        check_float(x, "LayerNorm input")
+        if x.dim() == 0 or x.shape[-1] != self.normalized_shape:
+            raise ValueError(
+                f"expected LayerNorm input of shape (..., d={self.normalized_shape}), got {shape_str(x.shape)}."
+            )
         mu = x.mean(-1, keepdim=True)  # (..., 1)
         var = (x - mu).pow(2).mean(-1, keepdim=True)  # (..., 1), biased as in the formula
         y = (x - mu) / torch.sqrt(var + self.eps) * self.weight
@@ -161,13 +199,18 @@ class TransformerLayerBase(nn.Module):
         bias,
         n_norms,
     ):
+
         super().__init__()
+        for name, flag in (("batch_first", batch_first), ("norm_first", norm_first), ("bias", bias)):
+            check_bool(flag, name)
         if not batch_first:
             raise ValueError("s2s_lab's Transformer layers take (B, T, d_model) only; got batch_first=False.")
-        if activation not in _ACTIVATIONS:
+        if not isinstance(activation, str) or activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be 'relu' or 'gelu', got {activation!r}.")
-        if dim_feedforward <= 0:
-            raise ValueError(f"dim_feedforward must be positive, got {dim_feedforward}.")
+        check_int(d_model, "d_model")
+        check_int(nhead, "nhead")
+        check_int(dim_feedforward, "dim_feedforward")
+        check_probability(dropout, "dropout")
         self.d_model, self.nhead, self.norm_first, self.activation_name = d_model, nhead, norm_first, activation
         self.activation = _ACTIVATIONS[activation]
         self.self_attn = MultiHeadAttention(d_model, nhead, bias=bias, dropout=dropout)
@@ -470,11 +513,25 @@ class Seq2SeqTransformer(nn.Module):
             bos_id=bos_id,
             eos_id=eos_id,
         )
-        if min(src_vocab_size, tgt_vocab_size, num_encoder_layers, num_decoder_layers) <= 0:
-            raise ValueError(
-                "expected positive vocabulary sizes and layer counts, got "
-                f"{src_vocab_size}, {tgt_vocab_size}, {num_encoder_layers}, {num_decoder_layers}."
-            )
+
+        for name in (
+            "src_vocab_size",
+            "tgt_vocab_size",
+            "d_model",
+            "nhead",
+            "num_encoder_layers",
+            "num_decoder_layers",
+            "dim_feedforward",
+            "max_len",
+        ):
+            check_int(self.config[name], name)
+        for name in ("pad_id", "bos_id", "eos_id"):
+            check_int(self.config[name], name, minimum=0)
+            if self.config[name] >= min(src_vocab_size, tgt_vocab_size):
+                raise ValueError(
+                    f"{name}={self.config[name]} is not a token id of both vocabularies "
+                    f"(sizes {src_vocab_size} and {tgt_vocab_size})."
+                )
         self.d_model, self.max_len, self.max_src_len, self.norm_first = d_model, max_len, max_len, norm_first
         self.pad_id, self.bos_id, self.eos_id = pad_id, bos_id, eos_id
         self.src_embed = nn.Embedding(src_vocab_size, d_model, padding_idx=pad_id)

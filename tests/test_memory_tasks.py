@@ -32,7 +32,13 @@ def test_encode_decode_round_trip():
 
 @pytest.mark.parametrize(
     "text, words",
-    [("abcd", "exactly one upper-case"), ("aBCd", "got 2"), ("", "non-empty"), ("abXe", "'ex'"), (None, "non-empty")],
+    [
+        ("abcd", "exactly one upper-case"),
+        ("aBCd", "got 2"),
+        ("", "non-empty"),
+        ("abXe", "'X', 'e' in 'abXe'"),
+        (None, "non-empty"),
+    ],
 )
 def test_bad_text_is_explained(text, words):
     with pytest.raises(ValueError, match=words):

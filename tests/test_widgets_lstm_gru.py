@@ -78,7 +78,7 @@ def test_editing_the_marked_sequence():
         tr = model.cell().trace(MarkedEncoder().encode("abcdabcD"))
     np.testing.assert_allclose(demo.images["z"].get_array(), tr["z"].numpy().T, atol=1e-6)
     before = demo.images["z"].get_array().copy()
-    for bad, words in (("abcd", "exactly one upper-case"), ("abXD", "'x'"), ("aB" * 30, "at most 40")):
+    for bad, words in (("abcd", "exactly one upper-case"), ("abXD", "got 'X' in 'abXD'"), ("aB" * 30, "at most 40")):
         demo.text.value = bad
         assert words in demo.message.value
         np.testing.assert_array_equal(demo.images["z"].get_array(), before)

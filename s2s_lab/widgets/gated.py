@@ -3,6 +3,8 @@ norms through time, model comparison, and the optimiser comparison."""
 
 from __future__ import annotations
 
+import numbers
+
 import ipywidgets as widgets
 import numpy as np
 
@@ -67,6 +69,37 @@ def comparison_figure(runs: dict):
     return fig
 
 
+def _check_runs(runs) -> None:
+    """``runs`` must map ``(optimizer name, lr)`` to a History with losses, with a run for every pair."""
+    if not isinstance(runs, dict) or not runs:
+        got = "an empty dict" if isinstance(runs, dict) else type(runs).__name__
+        raise ValueError(f"expected at least one run, as compare_optimizers returns them, got {got}.")
+    for key, hist in runs.items():
+        if not (
+            isinstance(key, tuple)
+            and len(key) == 2
+            and isinstance(key[0], str)
+            and isinstance(key[1], numbers.Real)
+            and not isinstance(key[1], bool)
+        ):
+            raise ValueError(
+                f"expected runs keyed by (optimizer name, learning rate), e.g. ('Adam', 0.01), got the key {key!r}."
+            )
+        if len(getattr(hist, "losses", ())) == 0:
+            raise ValueError(
+                f"the run {key!r} has no losses (expected a History of at least one training step), "
+                f"got {type(hist).__name__}."
+            )
+    names = list(dict.fromkeys(name for name, _ in runs))
+    lrs = sorted({lr for _, lr in runs})
+    missing = [(name, lr) for name in names for lr in lrs if (name, lr) not in runs]
+    if missing:
+        raise ValueError(
+            f"expected a run for every optimizer at every learning rate, but there is no run for "
+            f"{missing[0]!r}" + (f" (and {len(missing) - 1} more)." if len(missing) > 1 else ".")
+        )
+
+
 class OptimizerDemo(LiveDemo):
     """Loss curves of SGD, RMSprop and Adam on the same model; pick the learning rate.
 
@@ -80,6 +113,9 @@ class OptimizerDemo(LiveDemo):
 
     def __init__(self, runs: dict, window: int = 8):
         super().__init__()
+        _check_runs(runs)
+        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+            raise ValueError(f"window must be a positive int (optimiser steps per running mean), got {window!r}.")
         self.runs, self.window = runs, window
         self.optimizers = list(dict.fromkeys(name for name, _ in runs))
         lrs = sorted({lr for _, lr in runs})

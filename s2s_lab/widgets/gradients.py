@@ -3,10 +3,13 @@ the norm of dh_T/dh_t (see :mod:`s2s_lab.gradient_flow`)."""
 
 from __future__ import annotations
 
+import numbers
+
 import ipywidgets as widgets
 import numpy as np
 import torch
 
+from .._checks import check_int
 from ..gradient_flow import jacobian_norms, rnn_with_spectral_radius
 from .base import FigureView, LiveDemo
 
@@ -34,6 +37,12 @@ class GradientFlowDemo(LiveDemo):
         seed: int = 0,
     ):
         super().__init__()
+        for name, value in (("T", T), ("hidden_size", hidden_size), ("input_size", input_size)):
+            check_int(value, name)
+        if isinstance(rho, bool) or not isinstance(rho, numbers.Real) or not 0.25 <= rho <= 3.0:
+            raise ValueError(f"expected rho in [0.25, 3], the slider's range, got {rho!r}.")
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}.")
         self.T, self.hidden_size, self.input_size, self.seed = T, hidden_size, input_size, seed
         g = torch.Generator().manual_seed(seed)
         self.x = input_scale * torch.randn(T, input_size, generator=g)  # (T, I)

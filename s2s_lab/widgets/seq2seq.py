@@ -20,7 +20,7 @@ import numpy as np
 
 from ..data import BOS, PAD
 from ..interface import decode_text
-from .base import FigureView, LiveDemo, play_controls
+from .base import FigureView, LiveDemo, model_input, play_controls
 
 
 def _show_token(tok: str) -> str:
@@ -38,6 +38,8 @@ class LossCurve(LiveDemo):
 
     def __init__(self, every: int = 10, figsize=(7, 2.6), title: str = "training"):
         super().__init__()
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a positive int (redraw every that many update steps), got {every!r}.")
         self.every = every
         self.view = FigureView(figsize=figsize)
         self.ax = self.view.fig.add_subplot(1, 1, 1)
@@ -75,6 +77,9 @@ class DecodeStepper(LiveDemo):
     Args:
         model: a trained model of the collection's interface; src_vocab, tgt_vocab: its vocabularies.
         text: the first input; max_len: the longest output decoded.
+
+    The text box takes any string: the spaces around it are dropped, and an empty, too long or unknown input
+    is explained in a sentence while the plot keeps the last good input.
     """
 
     description = "decoder step-through"
@@ -82,9 +87,9 @@ class DecodeStepper(LiveDemo):
     def __init__(self, model, src_vocab, tgt_vocab, text: str, max_len: int = 30, figsize=(8, 2.8)):
         super().__init__()
         self.model, self.src_vocab, self.tgt_vocab, self.max_len = model, src_vocab, tgt_vocab, max_len
-        self.result = decode_text(model, text, src_vocab, tgt_vocab, max_len)
+        self.limit = limit = getattr(model, "max_src_len", None) or 40  # the attention panel has this many bars
+        self.result = self._decode(text)  # a bad starting text is the caller's bug: let it raise
         self.has_attention = self.result.attention is not None
-        limit = getattr(model, "max_src_len", None) or 40
 
         self.text = widgets.Text(value=text, description="input", continuous_update=False)
         self.play, self.slider = play_controls(len(self.result.tokens), description="output step t")
@@ -119,9 +124,13 @@ class DecodeStepper(LiveDemo):
             self.attn_ax.set_xlim(-0.5, S - 0.5)
             self.attn_ax.set_xticks(np.arange(S), [_show_token(t) for t in self.result.source])
 
+    def _decode(self, text: str):
+        text = model_input(text, self.src_vocab, self.limit)
+        return decode_text(self.model, text, self.src_vocab, self.tgt_vocab, self.max_len)
+
     def _new_text(self, text: str) -> None:
         try:
-            result = decode_text(self.model, text, self.src_vocab, self.tgt_vocab, self.max_len)
+            result = self._decode(text)
         except ValueError as err:
             self.warn(str(err))  # keep showing the last good input
             return
@@ -172,6 +181,9 @@ class AttentionExplorer(LiveDemo):
     Args:
         models: ``{score function name: trained attention model}`` (same vocabularies); the buttons switch.
         src_vocab, tgt_vocab: the vocabularies; text: the first input; examples: inputs to pick from.
+
+    The text box takes any string, as :class:`DecodeStepper`'s. An input or a score button the models cannot
+    take is explained in a sentence that stays until the next good input; the plot keeps the last good one.
     """
 
     description = "attention explorer"
@@ -182,8 +194,9 @@ class AttentionExplorer(LiveDemo):
             raise ValueError("expected at least one model, got none.")
         self.models, self.src_vocab, self.tgt_vocab, self.max_len = models, src_vocab, tgt_vocab, max_len
         self.kind = next(iter(models))
-        self.result = self._decode(self.kind, text)
         self.limit = max(getattr(m, "max_src_len", None) or 40 for m in models.values())
+        self._reverting = False  # True while the score buttons are put back after a refused switch
+        self.result = self._decode(self.kind, text)
 
         self.text = widgets.Text(value=text, description="input", continuous_update=False)
         self.pick = widgets.Dropdown(options=["(type above)", *examples], value="(type above)", description="or pick")
@@ -224,7 +237,9 @@ class AttentionExplorer(LiveDemo):
         return len(self.result.tokens)
 
     def _decode(self, kind: str, text: str):
-        result = decode_text(self.models[kind], text, self.src_vocab, self.tgt_vocab, self.max_len)
+        model = self.models[kind]
+        text = model_input(text, self.src_vocab, getattr(model, "max_src_len", None) or self.limit)
+        result = decode_text(model, text, self.src_vocab, self.tgt_vocab, self.max_len)
         if result.attention is None:
             raise ValueError(f"the model {kind!r} has no attention; pass attention models only.")
         return result
@@ -234,11 +249,18 @@ class AttentionExplorer(LiveDemo):
             self.text.value = change["new"]
 
     def _new_input(self, text: str, kind: str) -> None:
+        if self._reverting:
+            return
         try:
             result = self._decode(kind, text)
         except ValueError as err:
-            self.warn(str(err))
-            self.score.value = self.kind  # no-op when unchanged
+            self.warn(str(err))  # stays until the next good input
+            if self.score.value != self.kind:  # put the buttons back without decoding again (that would clear it)
+                self._reverting = True
+                try:
+                    self.score.value = self.kind
+                finally:
+                    self._reverting = False
             return
         self.warn("")
         self.kind, self.result = kind, result

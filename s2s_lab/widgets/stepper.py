@@ -72,7 +72,9 @@ class StepThrough(LiveDemo):
         cell: an :class:`~s2s_lab.RNNCell`, :class:`~s2s_lab.LSTMCell` or :class:`~s2s_lab.GRUCell`.
         text: the starting sequence.
         encoder: turns text into ``(T, I)`` inputs (default: one-hot over a-z and space); raises
-            ``ValueError`` with a sentence for input it cannot take.
+            ``ValueError`` with a sentence for input it cannot take. If its ``encode`` does not read every
+            character of the text (e.g. drops the spaces around it), its ``tokens(text)`` lists the characters
+            it reads, one per step.
         bars: quantities drawn as bars at the current step (``"x"`` is the input).
         heatmaps: quantities drawn over all steps.
         equation: ``equation(t, values) -> str`` (LaTeX/HTML) with the numbers of step ``t`` (1-based);
@@ -94,9 +96,22 @@ class StepThrough(LiveDemo):
     ):
         super().__init__()
         self.cell, self.encoder = cell, encoder or CharOneHot()
-        self.bar_names, self.heat_names = tuple(bars), tuple(heatmaps)
+        size = getattr(self.encoder, "size", None)
+        if size is not None and getattr(cell, "input_size", size) != size:
+            raise ValueError(
+                f"the encoder makes {size} features per step but the cell reads input_size="
+                f"{cell.input_size}; build the cell with input_size=encoder.size ({size})."
+            )
         self.equation, self.description = equation, description
         self._compute(text)  # a bad starting text is a bug of the caller: let it raise
+        known = tuple(self.values)  # "x" and what the cell's trace records
+        for what, names in (("bars", bars), ("heatmaps", heatmaps)):
+            if isinstance(names, str) or any(name not in known for name in names):
+                raise ValueError(
+                    f"expected {what} as a tuple of names among {known} (for this "
+                    f"{type(cell).__name__}), got {names!r}."
+                )
+        self.bar_names, self.heat_names = tuple(bars), tuple(heatmaps)
 
         # -- controls ----------------------------------------------------------------------
         self.text = widgets.Text(value=text, description="sequence", continuous_update=False)
@@ -154,9 +169,15 @@ class StepThrough(LiveDemo):
     # -- math ----------------------------------------------------------------------------------
     def _compute(self, text: str) -> None:
         x = self.encoder.encode(text)  # (T, I)
+        tokens = self.encoder.tokens(text) if hasattr(self.encoder, "tokens") else list(text)
+        if len(tokens) != x.shape[0]:  # a bug of the encoder, not the learner's input
+            raise RuntimeError(
+                f"the encoder made {x.shape[0]} steps of {text!r} but names {len(tokens)} tokens; "
+                f"give it a tokens(text) method that lists what encode reads."
+            )
         with torch.no_grad():
             trace = self.cell.trace(x)
-        self.tokens = list(text)
+        self.tokens = tokens
         self.values = {"x": x.numpy(), **{k: v.numpy() for k, v in trace.items()}}  # name -> (T, n)
         self.T = x.shape[0]
 

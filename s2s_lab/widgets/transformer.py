@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..transformer import causal_mask, sinusoidal_encoding
-from .base import FigureView, LiveDemo, static_figure
+from .base import FigureView, LiveDemo, model_input, static_figure
 
 
 def _label(tok: str) -> str:
@@ -39,7 +39,10 @@ class PositionalEncodingDemo(LiveDemo):
 
     def __init__(self, max_len: int = 64, d_model: int = 32, p: int = 10, q: int = 20, figsize=(9, 3.8)):
         super().__init__()
-        self.pe = sinusoidal_encoding(max_len, d_model).double().numpy()  # (L, d)
+        self.pe = sinusoidal_encoding(max_len, d_model).double().numpy()  # (L, d); checks max_len and d_model
+        for name, pos in (("p", p), ("q", q)):
+            if isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos < max_len:
+                raise ValueError(f"expected position {name} in 0..{max_len - 1} (max_len={max_len}), got {pos!r}.")
         self.max_len, self.d_model = max_len, d_model
         self.p_slider = widgets.IntSlider(value=p, min=0, max=max_len - 1, description="position p")
         self.q_slider = widgets.IntSlider(value=q, min=0, max=max_len - 1, description="position q")
@@ -126,6 +129,8 @@ class SelfAttentionDemo(LiveDemo):
         causal: start with the causal mask on (a decoder's view) or off (the encoder's).
 
     Controls: the text, the layer, the head, and a causal-mask checkbox. Every panel is updated in place.
+    The text box takes any string: the spaces around it are dropped, and an empty, too long or unknown input
+    is explained in a sentence while the panels keep the last good input.
     ``steps`` holds the current :meth:`~s2s_lab.transformer.Seq2SeqTransformer.self_attention_steps`.
     """
 
@@ -184,16 +189,8 @@ class SelfAttentionDemo(LiveDemo):
 
     # -- math ----------------------------------------------------------------------------------
     def _compute(self, text: str) -> None:
-        if not text:
-            raise ValueError("the input is empty: type at least one character.")
-        bad = self.src_vocab.unknown(text)
-        if bad:
-            raise ValueError(
-                f"the model has never seen {', '.join(map(repr, bad))}; it knows {''.join(self.src_vocab.tokens)!r}."
-            )
+        text = model_input(text, self.src_vocab, self.model.max_len)  # spaces around dropped; a sentence if bad
         ids = torch.tensor([self.src_vocab.encode(text)])  # (1, S)
-        if ids.shape[1] > self.model.max_len:
-            raise ValueError(f"the input has {ids.shape[1]} characters; this model reads at most {self.model.max_len}.")
         self.tokens, self.ids = [self.src_vocab.itos[i] for i in ids[0]], ids
 
     def head_values(self) -> dict[str, np.ndarray]:
@@ -300,9 +297,12 @@ def causal_mask_figure(T: int = 6, labels=None):
 
 def attention_figure(weights, x_labels, y_labels, title: str = "", figsize=(5, 2.6)):
     """A heatmap of attention weights ``(len(y_labels), len(x_labels))`` with token labels."""
+    w = np.asarray(weights)
+    expected = (len(y_labels), len(x_labels))
+    if w.shape != expected:
+        raise ValueError(f"expected weights of shape (len(y_labels), len(x_labels)) = {expected}, got {w.shape}.")
     fig = static_figure(figsize=figsize)
     ax = fig.add_subplot()
-    w = np.asarray(weights)
     im = ax.imshow(w, cmap="viridis", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(x_labels)), [_label(t) for t in x_labels], fontsize=7)
     ax.set_yticks(range(len(y_labels)), [_label(t) for t in y_labels], fontsize=7)
