@@ -26,7 +26,8 @@ import torch
 from torch import Tensor, nn
 
 from ._checks import shape_str
-from .data import EOS, Vocab
+from .data import EOS, Vocab, tokenise
+from .encoding import describe_tokens
 
 
 @runtime_checkable
@@ -87,6 +88,33 @@ def check_max_len(max_len) -> int:
     return max_len
 
 
+def prepare_text(text: str, vocab: Vocab, limit: int | None) -> str:
+    """What a learner typed (into :func:`decode_text` or a demo's text box), ready for the model.
+
+    The whitespace around the text is dropped (a stray space is invisible in a text box, and no task has
+    inputs that start or end with one). Raises ``ValueError`` with a sentence for the learner if what is
+    left is empty, longer than ``limit`` tokens of ``vocab`` or has tokens ``vocab`` does not know (in that
+    order: a 500-character paste is "too long", not a list of 500 unknown characters).
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"the input must be a str, got {type(text).__name__}.")
+    text = text.strip()
+    if not text:
+        raise ValueError("the input is empty: type a sequence for the model to read.")
+    n = len(tokenise(text, vocab.level))
+    if limit is not None and n > limit:
+        unit = "characters" if vocab.level == "char" else "words"
+        raise ValueError(f"the input has {n} {unit}; this model reads at most {limit}, so shorten it.")
+    bad = vocab.unknown(text)
+    if bad:
+        if vocab.level == "char":
+            known = "".join(vocab.tokens)
+        else:
+            known = " ".join(vocab.tokens[:30]) + (" ..." if len(vocab.tokens) > 30 else "")
+        raise ValueError(f"the model has never seen {describe_tokens(bad)}; it only knows {known!r}.")
+    return text
+
+
 @dataclass
 class Decoded:
     """What :func:`decode_text` read and wrote, for one input (widgets show it step by step).
@@ -104,18 +132,12 @@ class Decoded:
 def decode_text(model: nn.Module, text: str, src_vocab: Vocab, tgt_vocab: Vocab, max_len: int = 50) -> Decoded:
     """Greedy-decode one input string with any :class:`Seq2SeqModel`.
 
-    Raises ``ValueError`` with a sentence for a student: empty input, characters/words the model has never
-    seen, or an input longer than ``model.max_src_len``. A model that does not record ``max_src_len``
-    cannot tell whether an input is longer than its training data: that gives a warning.
+    The text is checked by :func:`prepare_text`: a ``ValueError`` with a sentence for a student for an
+    empty input, one longer than ``model.max_src_len``, or characters/words the model has never seen. A
+    model that does not record ``max_src_len`` cannot tell whether an input is longer than its training
+    data: that gives a warning.
     """
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("the input is empty: type a sequence for the model to read.")
     check_max_len(max_len)
-    bad = src_vocab.unknown(text)
-    if bad:
-        known = "".join(src_vocab.tokens) if src_vocab.level == "char" else " ".join(src_vocab.tokens[:30])
-        raise ValueError(f"the model has never seen {', '.join(map(repr, bad))}; it only knows {known!r}.")
-    ids = src_vocab.encode(text)
     limit = getattr(model, "max_src_len", None)
     if limit is None:
         warnings.warn(
@@ -123,10 +145,7 @@ def decode_text(model: nn.Module, text: str, src_vocab: Vocab, tgt_vocab: Vocab,
             "input longer than its training data may give a wrong output without an error.",
             stacklevel=2,
         )
-    elif len(ids) > limit:
-        raise ValueError(
-            f"the input has {len(ids)} {src_vocab.level}s but this model was trained on at most {limit}; shorten it."
-        )
+    ids = src_vocab.encode(prepare_text(text, src_vocab, limit))
     device = next(model.parameters()).device
     src = torch.tensor([ids], device=device)  # (1, S)
     was_training = model.training
@@ -145,4 +164,4 @@ def decode_text(model: nn.Module, text: str, src_vocab: Vocab, tgt_vocab: Vocab,
     )
 
 
-__all__ = ["Seq2SeqModel", "check_src", "check_tgt_in", "check_max_len", "Decoded", "decode_text"]
+__all__ = ["Seq2SeqModel", "check_src", "check_tgt_in", "check_max_len", "prepare_text", "Decoded", "decode_text"]

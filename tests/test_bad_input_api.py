@@ -119,7 +119,7 @@ def test_transformer_arguments():
         Seq2SeqTransformer(12, 9, d_model=8, nhead=2, pad_id=9)
     model = Seq2SeqTransformer(12, 12, d_model=8, nhead=2, dim_feedforward=16, max_len=8)
     src = torch.tensor([[4, 5]])
-    with pytest.raises(ValueError, match=r"max_len >= 1 \(an int.*got 2.5"):
+    with pytest.raises(ValueError, match=r"max_len as a whole number >= 1 .*got 2.5"):
         model.greedy_decode(src, torch.ones_like(src, dtype=torch.bool), 2.5)
     with pytest.raises(ValueError, match="expected src as token ids"):
         model([[4, 5]], torch.ones(1, 2, dtype=torch.bool), torch.tensor([[1]]))

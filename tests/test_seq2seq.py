@@ -127,7 +127,7 @@ def test_decode_text_messages():
         decode_text(m, "  ", v, v)
     with pytest.raises(ValueError, match="never seen 'z', 'X'"):
         decode_text(m, "azX", v, v)
-    with pytest.raises(ValueError, match="7 chars but this model was trained on at most 6"):
+    with pytest.raises(ValueError, match="7 characters; this model reads at most 6"):
         decode_text(m, "abcdeab", v, v)
 
 
@@ -169,3 +169,14 @@ def test_decode_text_warns_when_the_model_does_not_know_its_longest_input():
     model = Seq2Seq(len(v), len(v), emb_size=6, hidden_size=5)  # no max_src_len
     with pytest.warns(UserWarning, match="longest input it was trained on"):
         decode_text(model, "abc", v, v, max_len=5)
+
+
+def test_decode_text_drops_surrounding_spaces_and_names_invisible_characters():
+    v = Vocab("abcde")
+    m = _model()
+    m.eval()
+    assert decode_text(m, "  abc \n", v, v, max_len=4).source == ["a", "b", "c"]
+    with pytest.raises(ValueError, match=r"never seen ' ' \(a space\)"):
+        decode_text(m, "a b", v, v)
+    with pytest.raises(ValueError, match="reads at most 6"):  # too long is said before unknown
+        decode_text(m, "zzzzzzzzzz", v, v)

@@ -138,36 +138,6 @@ class LiveDemo:
             self.widget.close()
 
 
-def model_input(text: str, vocab, limit: int | None) -> str:
-    """What a learner typed into a model demo's text box, ready for the model.
-
-    The whitespace around the text is dropped (a stray space is invisible in a text box, and no task has
-    inputs that start or end with one). Raises ``ValueError`` with a sentence for the learner if what is
-    left is empty, longer than ``limit`` tokens of ``vocab`` or has tokens ``vocab`` does not know (in that
-    order: a 500-character paste is "too long", not a list of 500 unknown characters).
-    """
-    from ..data import tokenise
-    from ..encoding import describe_tokens
-
-    if not isinstance(text, str):
-        raise TypeError(f"the input must be a str, got {type(text).__name__}.")
-    text = text.strip()
-    if not text:
-        raise ValueError("the input is empty: type a sequence for the model to read.")
-    n = len(tokenise(text, vocab.level))
-    if limit is not None and n > limit:
-        unit = "characters" if vocab.level == "char" else "words"
-        raise ValueError(f"the input has {n} {unit}; this model reads at most {limit}, so shorten it.")
-    bad = vocab.unknown(text)
-    if bad:
-        if vocab.level == "char":
-            known = "".join(vocab.tokens)
-        else:
-            known = " ".join(vocab.tokens[:30]) + (" ..." if len(vocab.tokens) > 30 else "")
-        raise ValueError(f"the model has never seen {describe_tokens(bad)}; it only knows {known!r}.")
-    return text
-
-
 def static_figure(figsize=(7, 3)):
     """A figure for a picture that does not change: not managed by pyplot, so under
     ``%matplotlib widget`` it does not become a live canvas. Show it with :func:`show`."""

@@ -19,8 +19,8 @@ import matplotlib.patches as mpatches
 import numpy as np
 
 from ..data import BOS, PAD
-from ..interface import decode_text
-from .base import FigureView, LiveDemo, model_input, play_controls
+from ..interface import decode_text, prepare_text
+from .base import FigureView, LiveDemo, play_controls
 
 
 def _show_token(tok: str) -> str:
@@ -125,7 +125,7 @@ class DecodeStepper(LiveDemo):
             self.attn_ax.set_xticks(np.arange(S), [_show_token(t) for t in self.result.source])
 
     def _decode(self, text: str):
-        text = model_input(text, self.src_vocab, self.limit)
+        text = prepare_text(text, self.src_vocab, self.limit)
         return decode_text(self.model, text, self.src_vocab, self.tgt_vocab, self.max_len)
 
     def _new_text(self, text: str) -> None:
@@ -238,7 +238,7 @@ class AttentionExplorer(LiveDemo):
 
     def _decode(self, kind: str, text: str):
         model = self.models[kind]
-        text = model_input(text, self.src_vocab, getattr(model, "max_src_len", None) or self.limit)
+        text = prepare_text(text, self.src_vocab, getattr(model, "max_src_len", None) or self.limit)
         result = decode_text(model, text, self.src_vocab, self.tgt_vocab, self.max_len)
         if result.attention is None:
             raise ValueError(f"the model {kind!r} has no attention; pass attention models only.")

@@ -14,8 +14,9 @@ import matplotlib
 import numpy as np
 import torch
 
+from ..interface import prepare_text
 from ..transformer import causal_mask, sinusoidal_encoding
-from .base import FigureView, LiveDemo, model_input, static_figure
+from .base import FigureView, LiveDemo, static_figure
 
 
 def _label(tok: str) -> str:
@@ -189,7 +190,7 @@ class SelfAttentionDemo(LiveDemo):
 
     # -- math ----------------------------------------------------------------------------------
     def _compute(self, text: str) -> None:
-        text = model_input(text, self.src_vocab, self.model.max_len)  # spaces around dropped; a sentence if bad
+        text = prepare_text(text, self.src_vocab, self.model.max_len)  # spaces around dropped; a sentence if bad
         ids = torch.tensor([self.src_vocab.encode(text)])  # (1, S)
         self.tokens, self.ids = [self.src_vocab.itos[i] for i in ids[0]], ids
 
