@@ -42,7 +42,7 @@ def main() -> None:
         total = time.perf_counter() - start
         h = r.history
         print(
-            f"seed {seed}: stopped by {h.stopped} after {len(h.steps)} steps, training {h.seconds:.1f} s "
+            f"seed {seed}: stopped by {h.stopped} after {len(h.updates)} updates, training {h.seconds:.1f} s "
             f"(with data generation {total:.1f} s); val exact match {h.best['exact_match']:.3f}; "
             f"TEST exact match {r.test['exact_match']:.4f}, token accuracy {r.test['token_accuracy']:.4f}",
             flush=True,

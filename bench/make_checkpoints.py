@@ -47,7 +47,7 @@ def main() -> None:
         save_trained(path, r, args.seed)
         h = r.history
         print(
-            f"{name}: {len(h.steps)} steps in {h.seconds:.0f} s ({h.stopped}), best at step {h.best['step']}; "
+            f"{name}: {len(h.updates)} updates in {h.seconds:.0f} s ({h.stopped}), best at update {h.best['update']}; "
             f"test exact match {r.test['exact_match']:.3f}; saved {path.name} ({path.stat().st_size // 1024} KiB)"
         )
         if name in REVERSAL:

@@ -184,14 +184,14 @@ def score(record: dict) -> float:
 class History:
     """What :func:`fit` did.
 
-    ``steps``/``losses``: the step number and training loss of every update. ``evals``: one dict per
-    evaluation (``step``, ``seconds``, ``train_loss`` and, with a validation loader, the metrics of
-    :func:`evaluate`). ``best``: the evaluation whose weights the model holds at the end (with
+    ``updates``/``losses``: the number and the training loss of every update (one optimiser step).
+    ``evals``: one dict per evaluation (``update``, ``seconds``, ``train_loss`` and, with a validation
+    loader, the metrics of :func:`evaluate`). ``best``: the evaluation whose weights the model holds at the end (with
     ``restore_best``). ``stopped``: why training ended (``"epochs"``, ``"max_seconds"``, ``"target"``,
     ``"interrupted"``). ``seconds``: wall-clock time (it varies between runs and machines).
     """
 
-    steps: list[int] = field(default_factory=list)
+    updates: list[int] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     evals: list[dict] = field(default_factory=list)
     best: dict | None = None
@@ -292,7 +292,7 @@ def fit(
     def do_eval() -> None:
         nonlocal best_state, best_key
         rec = {
-            "step": len(hist.steps),
+            "update": len(hist.updates),
             "seconds": round(time.perf_counter() - start, 3),
             "train_loss": sum(since_eval) / max(len(since_eval), 1),
         }
@@ -314,7 +314,7 @@ def fit(
         loss = batch_loss(model, batch, teacher_forcing)
         if not torch.isfinite(loss):
             raise ValueError(
-                f"the training loss became {float(loss)} at step {len(hist.steps)}; "
+                f"the training loss became {float(loss)} at update {len(hist.updates)}; "
                 f"lower the learning rate or keep gradient clipping on."
             )
         loss.backward()
@@ -322,13 +322,13 @@ def fit(
             nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
         opt.zero_grad(set_to_none=True)
-        hist.steps.append(len(hist.steps) + 1)
+        hist.updates.append(len(hist.updates) + 1)
         hist.losses.append(loss.item())
         since_eval.append(hist.losses[-1])
 
     n_batches = len(train_loader) if hasattr(train_loader, "__len__") else None
     known_total = n_batches is not None and max_seconds is None and target is None
-    bar = tqdm(total=epochs * n_batches if known_total else None, disable=not progress, desc=desc, unit="step")
+    bar = tqdm(total=epochs * n_batches if known_total else None, disable=not progress, desc=desc, unit="update")
     model.train()
     opt.zero_grad(set_to_none=True)
     with num_threads(threads):
@@ -341,13 +341,13 @@ def fit(
                     if callback is not None:
                         callback(hist)
                     out_of_time = max_seconds is not None and time.perf_counter() - start >= max_seconds
-                    if (eval_every and len(hist.steps) % eval_every == 0) or out_of_time:
+                    if (eval_every and len(hist.updates) % eval_every == 0) or out_of_time:
                         do_eval()  # sets hist.stopped = "target" when the target is reached
                         if out_of_time and not hist.stopped:
                             hist.stopped = "max_seconds"
                     if hist.stopped:
                         break
-                if not hist.steps:
+                if not hist.updates:
                     raise ValueError("the training loader gave no batches: give it at least one example.")
                 if not hist.stopped and not eval_every:
                     do_eval()
@@ -355,7 +355,7 @@ def fit(
                     break
             if not hist.stopped:
                 hist.stopped = "epochs"
-                if not hist.evals or hist.evals[-1]["step"] != len(hist.steps):
+                if not hist.evals or hist.evals[-1]["update"] != len(hist.updates):
                     do_eval()
         except KeyboardInterrupt:
             hist.stopped = "interrupted"
@@ -366,11 +366,11 @@ def fit(
     hist.seconds = time.perf_counter() - start
     if hist.interrupted:
         if best_state is not None:
-            held = f"the weights of its best evaluation so far (step {hist.best['step']})"
+            held = f"the weights of its best evaluation so far (update {hist.best['update']})"
         else:
             why = "no evaluation had happened yet" if not hist.evals else "restore_best=False"
-            held = f"its latest weights (step {len(hist.steps)}; {why})"
-        print(f"Training interrupted at step {len(hist.steps)}; the model keeps {held}.")
+            held = f"its latest weights (update {len(hist.updates)}; {why})"
+        print(f"Training interrupted at update {len(hist.updates)}; the model keeps {held}.")
     return hist
 
 

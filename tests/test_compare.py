@@ -32,7 +32,7 @@ def test_counts_and_sequential_steps():
 
 def test_summary_row_and_table():
     test, rnn, tf = _setup()
-    hist = History(steps=[1, 2, 3, 4], losses=[1.0] * 4, seconds=2.0)
+    hist = History(updates=[1, 2, 3, 4], losses=[1.0] * 4, seconds=2.0)
     row = summary_row("tf", tf, hist, test, 6, 5, 6)
     scores = evaluate(tf, test)
     assert row["parameters"] == count_parameters(tf) and row["updates"] == 4 and row["ms / update"] == 500.0

@@ -56,7 +56,7 @@ def test_tiny_model_learns_reversal_of_length_3():
     assert before < 0.1
     assert hist.stopped == "target" and hist.best["exact_match"] == 1.0
     assert evaluate(model, val)["exact_match"] == 1.0
-    assert len(hist.steps) == len(hist.losses) and hist.losses[-1] < hist.losses[0]
+    assert len(hist.updates) == len(hist.losses) and hist.losses[-1] < hist.losses[0]
 
 
 def test_fit_is_reproducible_and_respects_max_seconds():
@@ -80,16 +80,16 @@ def test_keyboard_interrupt_keeps_best_weights():
     snapshots = {}
 
     def callback(hist):
-        step = hist.steps[-1]
-        if hist.evals and hist.evals[-1]["step"] == step:
+        step = hist.updates[-1]
+        if hist.evals and hist.evals[-1]["update"] == step:
             snapshots[step] = copy.deepcopy(model.state_dict())
         if step == 13:
             snapshots["now"] = copy.deepcopy(model.state_dict())
             raise KeyboardInterrupt
 
     hist = fit(model, train, val_loader=val, epochs=5, lr=1e-2, eval_every=5, callback=callback, device="cpu")
-    assert hist.interrupted and hist.best["step"] in (5, 10)
-    best = snapshots[hist.best["step"]]
+    assert hist.interrupted and hist.best["update"] in (5, 10)
+    best = snapshots[hist.best["update"]]
     assert all(torch.equal(v, best[k]) for k, v in model.state_dict().items())
     assert not all(torch.equal(v, snapshots["now"][k]) for k, v in model.state_dict().items())
 
@@ -174,12 +174,12 @@ def test_interrupt_before_any_evaluation_says_the_model_keeps_its_latest_weights
     model = Seq2Seq(len(t.src_vocab), len(t.tgt_vocab), 8, 16)
 
     def stop_at_3(hist):
-        if len(hist.steps) == 3:
+        if len(hist.updates) == 3:
             raise KeyboardInterrupt
 
     hist = fit(model, train, epochs=3, callback=stop_at_3, device="cpu")
-    assert hist.interrupted and not hist.evals and len(hist.steps) == 3
-    assert "keeps its latest weights (step 3; no evaluation had happened yet)" in capsys.readouterr().out
+    assert hist.interrupted and not hist.evals and len(hist.updates) == 3
+    assert "keeps its latest weights (update 3; no evaluation had happened yet)" in capsys.readouterr().out
 
 
 def test_a_classifier_trains_with_the_same_fit():

@@ -26,10 +26,10 @@ def test_loss_curve_follows_the_history():
     curve = LossCurve(every=2)
     h = History()
     for step in range(1, 6):
-        h.steps.append(step)
+        h.updates.append(step)
         h.losses.append(1.0 / step)
         if step == 4:
-            h.evals.append({"step": 4, "exact_match": 0.5})
+            h.evals.append({"update": 4, "exact_match": 0.5})
         curve(h)
     assert list(curve.loss_line.get_xdata()) == [1, 2, 3, 4]  # step 5 is not a redraw step
     assert list(curve.acc_line.get_ydata()) == [0.5]

@@ -50,7 +50,7 @@ def summary_row(
     ``train s`` (wall clock of :func:`~s2s_lab.training.fit`), ``ms / update``, test ``exact match`` and
     ``token acc.``, and greedy ``decode seq/s``."""
     scores = evaluate(model, test_loader)
-    updates = len(history.steps)
+    updates = len(history.updates)
     return {
         "model": name,
         "parameters": count_parameters(model),

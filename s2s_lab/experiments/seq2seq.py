@@ -222,7 +222,7 @@ def save_trained(path: str | Path, trained: Trained, seed: int) -> None:
         trained.model.cpu(),
         task=trained.task.name,
         seed=seed,
-        steps=len(h.steps),
+        updates=len(h.updates),
         seconds=round(h.seconds, 1),
         test_exact_match=trained.test["exact_match"],
     )

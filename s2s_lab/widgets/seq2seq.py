@@ -28,10 +28,10 @@ def _show_token(tok: str) -> str:
 
 
 class LossCurve(LiveDemo):
-    """The training loss of every step and the validation exact match of every evaluation, live.
+    """The training loss of every update and the validation exact match of every evaluation, live.
 
     Use: ``curve = LossCurve(); curve`` (display it), then ``fit(..., callback=curve)``. It redraws every
-    ``every`` steps and after each evaluation.
+    ``every`` updates and after each evaluation.
     """
 
     description = "live loss curve"
@@ -39,12 +39,12 @@ class LossCurve(LiveDemo):
     def __init__(self, every: int = 10, figsize=(7, 2.6), title: str = "training"):
         super().__init__()
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive int (redraw every that many update steps), got {every!r}.")
+            raise ValueError(f"every must be a positive int (redraw every that many updates), got {every!r}.")
         self.every = every
         self.view = FigureView(figsize=figsize)
         self.ax = self.view.fig.add_subplot(1, 1, 1)
         (self.loss_line,) = self.ax.plot([], [], color="tab:blue", lw=1, label="training loss")
-        self.ax.set_xlabel("update step")
+        self.ax.set_xlabel("update")
         self.ax.set_ylabel("masked cross-entropy", color="tab:blue")
         self.ax.set_title(title)
         self.acc_ax = self.ax.twinx()
@@ -57,13 +57,13 @@ class LossCurve(LiveDemo):
 
     def __call__(self, history) -> None:
         new_eval = len(history.evals) != self._evals_drawn
-        if not history.steps or (history.steps[-1] % self.every and not new_eval):
+        if not history.updates or (history.updates[-1] % self.every and not new_eval):
             return
-        self.loss_line.set_data(history.steps, history.losses)
-        self.ax.set_xlim(0, max(history.steps[-1], 1))
+        self.loss_line.set_data(history.updates, history.losses)
+        self.ax.set_xlim(0, max(history.updates[-1], 1))
         self.ax.set_ylim(0, max(history.losses) * 1.05)
         evals = [e for e in history.evals if "exact_match" in e]
-        self.acc_line.set_data([e["step"] for e in evals], [e["exact_match"] for e in evals])
+        self.acc_line.set_data([e["update"] for e in evals], [e["exact_match"] for e in evals])
         self._evals_drawn = len(history.evals)
         self.view.redraw(now=True)  # called from inside the training loop: the kernel is busy
 
