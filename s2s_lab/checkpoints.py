@@ -139,7 +139,7 @@ def shipped(name: str) -> Path:
     folder = resources.files("s2s_lab.shipped")
     path = Path(str(folder / name))
     if not path.is_file():
-        have = sorted(p.name for p in folder.iterdir() if p.name.endswith(".pt"))
+        have = sorted(p.name for p in folder.iterdir() if not p.name.startswith(("_", ".")))
         raise FileNotFoundError(f"no shipped file named {name!r}; the collection ships {', '.join(have)}.")
     return path
 

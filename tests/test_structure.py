@@ -33,6 +33,10 @@ MATH = [
     "interface",
     "checkpoints",
     "_checks",
+    "bpe",
+    "subwords",
+    "translation_data",
+    "bleu",
 ]
 ON_TOP = {"training", "experiments", "exercises", "widgets", "reproducibility", "environment"}
 
