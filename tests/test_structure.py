@@ -33,6 +33,7 @@ MATH = [
     "interface",
     "checkpoints",
     "_checks",
+    "decoding",
 ]
 ON_TOP = {"training", "experiments", "exercises", "widgets", "reproducibility", "environment"}
 
