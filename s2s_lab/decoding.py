@@ -93,7 +93,7 @@ NEG_INF = float("-inf")
 # ----------------------------------------------------------------------------------------------
 # What the decoders return
 # ----------------------------------------------------------------------------------------------
-@dataclass
+@dataclass(eq=False)  # it holds tensors: compare .tokens and .score instead
 class Hypothesis:
     r"""One output sequence and how the model rates it.
 

@@ -410,6 +410,9 @@ class TransformerDecoderLayer(TransformerLayerBase):
         values are in ``cache["self"]``: appending its own :math:`k_t, v_t` gives exactly the row :math:`t`
         of :meth:`forward` under the causal mask, at the cost of one position instead of :math:`t`.
 
+        Inputs: **x** ``(B, 1, d_model)``; **cache** from :meth:`start_cache` or the previous step;
+        **memory_key_padding_mask** ``(B, S)``, True = padding.
+
         Outputs: ``(x (B, 1, d_model), new cache (self part one position longer), self-attention weights
         (B, nhead, 1, t), cross-attention weights (B, nhead, 1, S))``.
         """
