@@ -117,3 +117,15 @@ def test_gate_averages_final_losses_and_the_gradients_at_initialisation():
     assert list(norms) == ["RNN: ‖∂L/∂h_t‖", "LSTM: ‖∂L/∂h_t‖", "LSTM: ‖∂L/∂c_t‖", "LSTM: along c_t alone"]
     assert all(n.shape == (7,) for n in norms.values()) and 0.9 < forget < 1  # keep_bias 3: sigma(3) = 0.95
     assert FIGURES and all(name[:3] in ("02 ", "03 ") for name in FIGURES)
+
+
+def test_accuracy_vs_delay_trains_every_kind_several_times_per_delay():
+    from s2s_lab.experiments import MemoryRecipe, accuracy_vs_delay, mean_by_delay
+
+    recipe = MemoryRecipe(delay=0, lead=0, num_train=32, num_val=16, hidden_size=3, epochs=1, batch_size=16)
+    results = accuracy_vs_delay(["RNN", "GRU"], (1, 2), recipe, runs=2, seed=1)
+    assert list(results) == ["RNN", "GRU"] and all(
+        len(r) == 2 and all(len(x) == 2 for x in r) for r in results.values()
+    )
+    mean = mean_by_delay(results)
+    assert mean["GRU"][1] == pytest.approx(sum(results["GRU"][1]) / 2)

@@ -178,16 +178,29 @@ def gate_averages(model: SequenceClassifier, x) -> dict[str, dict[str, float]]:
 
 
 def accuracy_vs_delay(
-    kinds, delays=DELAYS, recipe: MemoryRecipe = DELAY_SWEEP, *, seed: int = 0
-) -> dict[str, list[float]]:
+    kinds, delays=DELAYS, recipe: MemoryRecipe = DELAY_SWEEP, *, runs: int = 3, seed: int = 0
+) -> dict[str, list[list[float]]]:
     """For every delay, train each kind on :func:`memory_data` of ``recipe`` with that delay
-    (:func:`train_kinds`); return ``kind -> [final validation accuracy for each delay]``."""
+    (:func:`train_kinds`), ``runs`` times, from the seeds ``runs * seed``, ..., ``runs * seed + runs - 1``.
+
+    Whether a small recurrent network learns a long delay within a fixed budget is partly luck of the
+    initialisation and batch order, so one run per point would make a lottery of the comparison.
+
+    Returns ``kind -> [[final validation accuracy of each run] for each delay]``.
+    """
     out = {kind: [] for kind in kinds}
     for delay in delays:
         r = replace(recipe, delay=delay)
-        for kind, (_, hist) in train_kinds(kinds, *memory_data(r), r, seed=seed).items():
-            out[kind].append(hist.accuracies[-1])
+        train, val = memory_data(r)
+        per_seed = [train_kinds(kinds, train, val, r, seed=runs * seed + k) for k in range(runs)]
+        for kind in kinds:
+            out[kind].append([trained[kind][1].accuracies[-1] for trained in per_seed])
     return out
+
+
+def mean_by_delay(results: dict[str, list[list[float]]]) -> dict[str, list[float]]:
+    """The mean over the runs of :func:`accuracy_vs_delay`'s results: ``kind -> [mean for each delay]``."""
+    return {kind: [sum(accs) / len(accs) for accs in per_delay] for kind, per_delay in results.items()}
 
 
 def gradients_at_init(
@@ -276,7 +289,13 @@ def _lstm_figures(seed: int) -> dict[str, float]:
 
 def _delay_figures(seed: int) -> dict[str, float]:
     results = accuracy_vs_delay(["RNN", "LSTM"], seed=seed)
-    return {f"{kind} delay {d}": a for kind, accs in results.items() for d, a in zip(DELAYS, accs)}
+    mean = mean_by_delay(results)
+    out = {f"{kind} delay {d} (mean of 3)": a for kind, accs in mean.items() for d, a in zip(DELAYS, accs)}
+    out.update({f"{kind} delay {d} (worst of 3)": min(r) for kind in results for d, r in zip(DELAYS, results[kind])})
+    out.update({f"{kind} delay {d} (best of 3)": max(r) for kind in results for d, r in zip(DELAYS, results[kind])})
+    long = [DELAYS.index(d) for d in (12, 16, 24)]
+    out["LSTM - RNN, mean over delays 12-24"] = sum(mean["LSTM"][k] - mean["RNN"][k] for k in long) / len(long)
+    return out
 
 
 def _gradient_figures(seed: int) -> dict[str, float]:
@@ -325,6 +344,7 @@ __all__ = [
     "train_kinds",
     "gate_averages",
     "accuracy_vs_delay",
+    "mean_by_delay",
     "gradients_at_init",
     "compare_optimizers",
     "optimizer_sweep",
