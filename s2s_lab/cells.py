@@ -35,14 +35,19 @@ TRACE_NAMES = {
 # One time step, given the input projection gi = W_ih x_t + b_ih.  Shapes: gi (B, k*H), h (B, H).
 # ----------------------------------------------------------------------------------------------
 def rnn_step(gi: Tensor, h: Tensor, weight_hh: Tensor, bias_hh: Tensor | None, nonlinearity: str):
-    """One vanilla-RNN step; returns ``(h_t, {"a": a_t, "h": h_t})``."""
+    r"""One Elman RNN step (Elman, 1990): :math:`a_t = W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}`,
+    :math:`h_t = \tanh(a_t)` (or ReLU). ``gi`` ``(B, H)`` is :math:`W_{ih} x_t + b_{ih}`, ``h`` ``(B, H)`` is
+    :math:`h_{t-1}`, ``weight_hh`` ``(H, H)``. Returns ``(h_t, {"a": a_t, "h": h_t})``, each ``(B, H)``."""
     a = gi + F.linear(h, weight_hh, bias_hh)  # (B, H) pre-activation
     h = torch.tanh(a) if nonlinearity == "tanh" else torch.relu(a)
     return h, {"a": a, "h": h}
 
 
 def lstm_step(gi: Tensor, h: Tensor, c: Tensor, weight_hh: Tensor, bias_hh: Tensor | None):
-    """One LSTM step; returns ``(h_t, c_t, {"i", "f", "g", "o", "c", "h"})``."""
+    r"""One LSTM step (Hochreiter & Schmidhuber, 1997; forget gate: Gers et al., 2000), the equations of
+    :class:`LSTMCell`. ``gi`` ``(B, 4H)`` is :math:`W_{ih} x_t + b_{ih}` (gate order i, f, g, o), ``h`` and
+    ``c`` ``(B, H)`` are :math:`h_{t-1}, c_{t-1}`, ``weight_hh`` ``(4H, H)``.
+    Returns ``(h_t, c_t, {"i", "f", "g", "o", "c", "h"})``, each ``(B, H)``."""
     gates = gi + F.linear(h, weight_hh, bias_hh)  # (B, 4H), gate order i, f, g, o
     i, f, g, o = gates.chunk(4, dim=-1)
     i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
@@ -52,7 +57,9 @@ def lstm_step(gi: Tensor, h: Tensor, c: Tensor, weight_hh: Tensor, bias_hh: Tens
 
 
 def gru_step(gi: Tensor, h: Tensor, weight_hh: Tensor, bias_hh: Tensor | None):
-    """One GRU step; returns ``(h_t, {"r", "z", "n", "h"})``."""
+    r"""One GRU step (Cho et al., 2014) in PyTorch's form, the equations of :class:`GRUCell`. ``gi`` ``(B, 3H)``
+    is :math:`W_{ih} x_t + b_{ih}` (gate order r, z, n), ``h`` ``(B, H)`` is :math:`h_{t-1}`, ``weight_hh``
+    ``(3H, H)``. Returns ``(h_t, {"r", "z", "n", "h"})``, each ``(B, H)``."""
     gh = F.linear(h, weight_hh, bias_hh)  # (B, 3H), gate order r, z, n
     i_r, i_z, i_n = gi.chunk(3, dim=-1)
     h_r, h_z, h_n = gh.chunk(3, dim=-1)
@@ -227,8 +234,11 @@ class LSTMCell(_CellBase):
 
     kind = "LSTM"
     num_chunks = 4
+    step = staticmethod(lstm_step)  # one time step; a subclass may swap in a variant of the formula
 
     def step_with_parts(self, x, hx):
+        """One step, like ``forward``; returns ``((h_t, c_t), parts)`` with ``parts`` the dict of every named
+        quantity of the equations at this step (``i``, ``f``, ``g``, ``o``, ``c``, ``h``)."""
         name = type(self).__name__
         if hx is None:
             h0 = c0 = None
@@ -238,7 +248,7 @@ class LSTMCell(_CellBase):
             raise ValueError(f"{name} expects hx as a pair (h_0, c_0), got {type(hx).__name__}.")
         x, h0, batched = self._prepare(x, h0, "h_0")
         _, c0, _ = self._prepare(x if batched else x[0], c0, "c_0")
-        h, c, parts = lstm_step(self._input_projection(x), h0, c0, self.weight_hh, self.bias_hh)
+        h, c, parts = self.step(self._input_projection(x), h0, c0, self.weight_hh, self.bias_hh)
         if not batched:
             h, c, parts = h[0], c[0], {k: v[0] for k, v in parts.items()}
         return (h, c), parts
@@ -285,6 +295,8 @@ class GRUCell(_CellBase):
     step = staticmethod(gru_step)  # one time step; a subclass may swap in a variant of the formula
 
     def step_with_parts(self, x, hx):
+        """One step, like ``forward``; returns ``(h_t, parts)`` with ``parts`` the dict of every named
+        quantity of the equations at this step (``r``, ``z``, ``n``, ``h``)."""
         x, hx, batched = self._prepare(x, hx)
         h, parts = self.step(self._input_projection(x), hx, self.weight_hh, self.bias_hh)
         if not batched:

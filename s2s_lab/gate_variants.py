@@ -17,6 +17,12 @@ r"""Variants of the LSTM and GRU formulas: one that is also a GRU, and two that 
   recipe. Solving it by fixed-point iteration from :math:`h_{t-1}` gives the real LSTM after one iteration
   and something else after more.
 
+* :func:`gru_step_with_cell_state` / :class:`GRUWithCellStateCell`: the mistake of pasting the LSTM's parts
+  into a GRU: an update gate :math:`u_t` that writes a separate cell state
+  :math:`c_t = u_t \odot n_t + (1 - u_t) \odot c_{t-1}`, shown through an output gate,
+  :math:`h_t = o_t \odot \tanh(c_t)`. That is a fourth block of weights and a second state: an LSTM with
+  coupled input and forget gates (Greff et al., 2017, *LSTM: A Search Space Odyssey*), not a GRU.
+
 The correct LSTM is :func:`s2s_lab.cells.lstm_step`; the correct PyTorch-style GRU is
 :func:`s2s_lab.cells.gru_step`.
 """
@@ -28,7 +34,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ._checks import shape_str
-from .cells import GRUCell
+from .cells import GRUCell, LSTMCell
 from .layers import GRU
 
 
@@ -115,4 +121,68 @@ def lstm_step_circular_output(
     return h, c, {"o": o}
 
 
-__all__ = ["gru_step_paper", "GRUPaperCell", "GRUPaper", "lstm_gates_shared_weight", "lstm_step_circular_output"]
+def gru_step_with_cell_state(gi: Tensor, h: Tensor, c: Tensor, weight_hh: Tensor, bias_hh: Tensor | None):
+    r"""The WRONG GRU with the LSTM's parts pasted in: a cell state and an output gate.
+
+    .. math::
+        \begin{aligned}
+        r_t &= \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) \\
+        u_t &= \sigma(W_{iu} x_t + b_{iu} + W_{hu} h_{t-1} + b_{hu}) \\
+        n_t &= \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) \\
+        c_t &= u_t \odot n_t + (1 - u_t) \odot c_{t-1} \\
+        o_t &= \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) \\
+        h_t &= o_t \odot \tanh(c_t)
+        \end{aligned}
+
+    ``gi`` ``(B, 4H)`` is :math:`W_{ih} x_t + b_{ih}` in the order r, u, n, o; ``h``, ``c`` ``(B, H)``.
+    Returns ``(h_t, c_t, {"r", "u", "n", "c", "o", "h"})``. The real GRU
+    (:func:`s2s_lab.cells.gru_step`) has no :math:`c_t` and no :math:`o_t`: :math:`h_t` itself is the memory.
+    """
+    gates = gi + F.linear(h, weight_hh, bias_hh)  # (B, 4H); only the n block differs below
+    H = h.shape[-1]
+    r, u, _, o = torch.sigmoid(gates).chunk(4, dim=-1)  # each (B, H)
+    h_n = F.linear(h, weight_hh[2 * H : 3 * H], bias_hh[2 * H : 3 * H] if bias_hh is not None else None)
+    n = torch.tanh(gi[..., 2 * H : 3 * H] + r * h_n)  # (B, H), as in the GRU
+    c = u * n + (1 - u) * c  # the LSTM's cell state, written by the update gate
+    h = o * torch.tanh(c)  # the LSTM's output gate
+    return h, c, {"r": r, "u": u, "n": n, "c": c, "o": o, "h": h}
+
+
+class GRUWithCellStateCell(LSTMCell):
+    """The WRONG GRU of :func:`gru_step_with_cell_state` as a cell: inputs, outputs and the pair state
+    ``(h, c)`` like :class:`s2s_lab.LSTMCell` (four blocks of weights, order r, u, n, o), which it is,
+    up to the coupled gates and the reset gate.
+    """
+
+    step = staticmethod(gru_step_with_cell_state)
+
+    @classmethod
+    def from_gru(cls, gru: torch.nn.Module, open_output: float = 10.0) -> GRUWithCellStateCell:
+        r"""The wrong cell with a real GRU's weights (a ``torch.nn.GRU``/``GRUCell`` or ours, one layer):
+        its :math:`r` and :math:`n` blocks, :math:`u_t = 1 - z_t` (the weights of :math:`z` negated, since
+        :math:`\sigma(-a) = 1 - \sigma(a)`), and the output gate held open, :math:`o_t = \sigma(`
+        ``open_output`` :math:`) \approx 1`. Whatever remains different is the pasted structure."""
+        p = {k.removesuffix("_l0"): v.detach() for k, v in gru.state_dict().items()}
+        H = p["weight_hh"].shape[1]
+        cell = cls(p["weight_ih"].shape[1], H)
+        sign = torch.ones(3 * H, 1)
+        sign[H : 2 * H] = -1.0  # z -> u = 1 - z
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                stacked = p[name] * (sign if p[name].dim() == 2 else sign[:, 0])
+                o_block = torch.zeros_like(stacked[:H])
+                if name == "bias_ih":
+                    o_block += open_output
+                getattr(cell, name).copy_(torch.cat([stacked, o_block]))
+        return cell
+
+
+__all__ = [
+    "gru_step_paper",
+    "GRUPaperCell",
+    "GRUPaper",
+    "lstm_gates_shared_weight",
+    "lstm_step_circular_output",
+    "gru_step_with_cell_state",
+    "GRUWithCellStateCell",
+]

@@ -6,6 +6,7 @@ from s2s_lab.cells import lstm_step
 from s2s_lab.gate_variants import (
     GRUPaper,
     GRUPaperCell,
+    GRUWithCellStateCell,
     gru_step_paper,
     lstm_gates_shared_weight,
     lstm_step_circular_output,
@@ -87,3 +88,22 @@ def test_circular_output_gate_is_the_lstm_after_one_iteration_only():
     torch.testing.assert_close(h20, o_fixed * torch.tanh(c20), atol=1e-4, rtol=0)
     with pytest.raises(ValueError, match="iterations"):
         lstm_step_circular_output(gi, h, c, cell.weight_hh, cell.bias_hh, iterations=0)
+
+
+def test_a_gru_with_a_cell_state_is_an_lstm_sized_model_that_computes_something_else():
+    torch.manual_seed(0)
+    reference = torch.nn.GRU(5, 8)
+    pasted = GRUWithCellStateCell(5, 8)
+    assert sum(p.numel() for p in pasted.parameters()) == 4 * 8 * (5 + 8 + 2)
+    assert sum(p.numel() for p in reference.parameters()) == 3 * 8 * (5 + 8 + 2)
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        pasted.load_state_dict({k.removesuffix("_l0"): v for k, v in reference.state_dict().items()})
+    x = torch.randn(6, 2, 5)
+    with torch.no_grad():
+        h_ref, _ = reference(x)
+        tr = GRUWithCellStateCell.from_gru(reference).trace(x)
+    assert set(tr) == {"r", "u", "n", "c", "o", "h"} and torch.all(tr["o"] > 0.9999)
+    # From h_0 = c_0 = 0 the first cell state is the GRU's first state, (1 - z_1) n_1; then it differs.
+    torch.testing.assert_close(tr["c"][0], h_ref[0])
+    torch.testing.assert_close(tr["h"][0], torch.tanh(h_ref[0]) * tr["o"][0])
+    assert (tr["h"] - h_ref).abs().max() > 0.05

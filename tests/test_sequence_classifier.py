@@ -67,14 +67,65 @@ def test_bad_training_arguments():
 
 
 def test_train_kinds_and_compare_optimizers_are_reproducible():
-    from s2s_lab.experiments import compare_optimizers, train_kinds
+    from s2s_lab.experiments import MemoryRecipe, compare_optimizers, memory_data, train_kinds
 
-    train, val = remember_marked(64, 1, seed=1), remember_marked(32, 1, seed=2)
-    runs = train_kinds(["RNN", "GRU"], train, val, hidden_size=4, num_classes=4, epochs=2, batch_size=16)
-    again = train_kinds(["GRU"], train, val, hidden_size=4, num_classes=4, epochs=2, batch_size=16)
+    recipe = MemoryRecipe(delay=1, num_train=64, num_val=32, hidden_size=4, epochs=2, batch_size=16)
+    train, val = memory_data(recipe)
+    runs = train_kinds(["RNN", "GRU"], train, val, recipe)
+    again = train_kinds(["GRU"], train, val, recipe)
     assert set(runs) == {"RNN", "GRU"} and runs["GRU"][1].losses == again["GRU"][1].losses
     make = lambda: SequenceClassifier("GRU", input_size(), 4, 4)  # noqa: E731
     opt = compare_optimizers(make, train, optimizers=("SGD", "Adam"), lrs=(1e-2, 1e-1), epochs=1, batch_size=16)
     assert set(opt) == {("SGD", 1e-2), ("SGD", 1e-1), ("Adam", 1e-2), ("Adam", 1e-1)}
     assert opt["SGD", 1e-2].losses[0] == opt["Adam", 1e-1].losses[0]  # same start, same first batch
     assert opt["SGD", 1e-2].losses != opt["Adam", 1e-2].losses
+
+
+def test_the_seed_shift_moves_initialisation_and_batch_order_but_not_the_data(monkeypatch):
+    from s2s_lab.experiments import MemoryRecipe, memory_data, train_kinds
+
+    recipe = MemoryRecipe(delay=1, num_train=64, num_val=32, hidden_size=4, epochs=1, batch_size=16)
+    train, val = memory_data(recipe)
+    seed_1 = train_kinds(["LSTM"], train, val, recipe, seed=1)["LSTM"][1].losses
+    monkeypatch.setenv("S2S_SEED_SHIFT", "1")
+    shifted_train, _ = memory_data(recipe)
+    assert torch.equal(shifted_train.tensors[0], train.tensors[0])
+    assert train_kinds(["LSTM"], train, val, recipe, seed=0)["LSTM"][1].losses == seed_1
+
+
+def test_gate_averages_final_losses_and_the_gradients_at_initialisation():
+    from s2s_lab.experiments import (
+        FIGURES,
+        MemoryRecipe,
+        final_losses,
+        gate_averages,
+        gradients_at_init,
+        memory_data,
+        train_kinds,
+    )
+
+    recipe = MemoryRecipe(delay=2, num_train=64, num_val=32, hidden_size=4, epochs=1, batch_size=16)
+    train, val = memory_data(recipe)
+    model, hist = train_kinds(["LSTM"], train, val, recipe)["LSTM"]
+    gates = gate_averages(model, val.tensors[0])
+    assert list(gates) == ["i_t", "f_t", "o_t", "|i_t * g_t|"]
+    assert all(
+        list(row) == ["before", "at mark", "after"] and all(0 <= v <= 1 for v in row.values()) for row in gates.values()
+    )
+    assert final_losses({("Adam", 0.1): hist}, last=2) == {("Adam", 0.1): pytest.approx(sum(hist.losses[-2:]) / 2)}
+    norms, forget = gradients_at_init(delay=6, num=16, recipe=recipe)
+    assert list(norms) == ["RNN: ‖∂L/∂h_t‖", "LSTM: ‖∂L/∂h_t‖", "LSTM: ‖∂L/∂c_t‖", "LSTM: along c_t alone"]
+    assert all(n.shape == (7,) for n in norms.values()) and 0.9 < forget < 1  # keep_bias 3: sigma(3) = 0.95
+    assert FIGURES and all(name[:3] in ("02 ", "03 ") for name in FIGURES)
+
+
+def test_accuracy_vs_delay_trains_every_kind_several_times_per_delay():
+    from s2s_lab.experiments import MemoryRecipe, accuracy_vs_delay, mean_by_delay
+
+    recipe = MemoryRecipe(delay=0, lead=0, num_train=32, num_val=16, hidden_size=3, epochs=1, batch_size=16)
+    results = accuracy_vs_delay(["RNN", "GRU"], (1, 2), recipe, runs=2, seed=1)
+    assert list(results) == ["RNN", "GRU"] and all(
+        len(r) == 2 and all(len(x) == 2 for x in r) for r in results.values()
+    )
+    mean = mean_by_delay(results)
+    assert mean["GRU"][1] == pytest.approx(sum(results["GRU"][1]) / 2)

@@ -3,7 +3,8 @@ import torch
 import torch.nn.functional as F
 
 from s2s_lab import LSTM, RNN
-from s2s_lab.gradient_flow import state_gradient_norms
+from s2s_lab.cells import lstm_step
+from s2s_lab.gradient_flow import cell_state_path_norms, state_gradient_norms
 
 
 def test_matches_a_hand_made_graph():
@@ -43,3 +44,25 @@ def test_bad_arguments():
         state_gradient_norms(tr.output, tr)
     with pytest.raises(ValueError, match="'c'"):
         state_gradient_norms(tr.output.sum(), tr, "c")
+
+
+def test_cell_state_path_is_the_gradient_when_h_cannot_carry_it_back():
+    """With h_{t-1} detached where it enters the gates, c_t reaches the loss only through c_{t+1}: then
+    autograd's dL/dc_t is exactly the carousel (prod f_k) * dL/dc_T that cell_state_path_norms computes."""
+    torch.manual_seed(0)
+    lstm, head = LSTM(3, 4), torch.nn.Linear(4, 2)
+    x, y = torch.randn(7, 5, 3), torch.tensor([0, 1, 1, 0, 1])
+    tr = lstm.trace(x)
+    loss = F.cross_entropy(head(tr.output[-1]), y)
+    carousel = cell_state_path_norms(loss, tr)
+    h = c = torch.zeros(5, 4)
+    cs, gi = [], x @ lstm.weight_ih_l0.T + lstm.bias_ih_l0  # (T, B, 4H)
+    for t in range(7):
+        h, c, _ = lstm_step(gi[t], h.detach(), c, lstm.weight_hh_l0, lstm.bias_hh_l0)
+        cs.append(c)
+    detached_loss = F.cross_entropy(head(h), y)
+    by_autograd = torch.stack([g.norm() for g in torch.autograd.grad(detached_loss, cs)])
+    torch.testing.assert_close(carousel, by_autograd)
+    assert not torch.allclose(carousel, state_gradient_norms(loss, tr, "c"))  # the full one differs
+    with pytest.raises(ValueError, match="LSTM"):
+        cell_state_path_norms(loss, RNN(3, 4).trace(x))

@@ -123,6 +123,11 @@ def test_static_figures_plot_the_given_numbers():
     lines = fig.axes[0].get_lines()
     np.testing.assert_allclose(lines[0].get_ydata(), [1.0, 0.5, 0.25])
     np.testing.assert_allclose(lines[1].get_ydata(), [1.0, 1.0, 0.9])
+    fig = delay_figure((1, 5), {"RNN": [[1.0, 0.8], [0.25, 0.5]]}, chance=0.25)  # two runs per delay
+    mean_line, runs = fig.axes[0].get_lines()[:2]
+    np.testing.assert_allclose(mean_line.get_ydata(), [0.9, 0.375])
+    np.testing.assert_allclose(runs.get_xdata(), [1, 1, 5, 5])
+    np.testing.assert_allclose(runs.get_ydata(), [1.0, 0.8, 0.25, 0.5])
     fig = state_gradient_figure({"a": np.array([1e-6, 1e-3, 1.0])})
     np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [1e-6, 1e-3, 1.0])
     torch.manual_seed(0)

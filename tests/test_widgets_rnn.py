@@ -110,3 +110,23 @@ def test_gradient_demo_updates_in_place():
     assert demo.norm_line is line  # same artist, new data
     assert line.get_ydata()[0] > 100 > 1e-3 > small  # exploding vs vanishing
     assert demo.errors == []
+
+
+def test_gradient_figures_label_the_factor_between_grid_lines():
+    from s2s_lab.gradient_flow import norms_by_radius
+    from s2s_lab.widgets import gradient_norms_figure
+
+    norms = norms_by_radius(rhos=(0.5, 2.5), T=30, hidden_size=8)
+    fig = gradient_norms_figure(norms)
+    ax = fig.axes[0]
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), norms["tanh", 0.5].numpy())
+    ticks = np.log10(ax.yaxis.get_majorticklocs())
+    step = ticks[1] - ticks[0]
+    np.testing.assert_allclose(np.diff(ticks), step)
+    assert (
+        "×10 per" if step == 1 else f"×10{str(int(step)).translate(str.maketrans('0123456789', '⁰¹²³⁴⁵⁶⁷⁸⁹'))} per"
+    ) in ax.get_ylabel()
+    demo = GradientFlowDemo(T=20, hidden_size=8, rho=1.0)
+    assert demo.grid_factor == "10" and "×10 per grid line" in demo.ax.get_ylabel()
+    demo.rho.value = 0.25
+    assert demo.grid_factor != "10"

@@ -4,7 +4,26 @@ checkpoint script run the very same code: :mod:`.memory` (notebooks 02-03), :mod
 
 from . import compare, memory, seq2seq
 from .compare import decoding_speed, format_table, sequential_steps, summary_row
-from .memory import OPTIMIZERS, accuracy_vs_delay, compare_optimizers, train_classifier, train_kinds
+from .memory import (
+    DELAY_SWEEP,
+    DELAYS,
+    LEARNING_RATES,
+    MEMORY,
+    OPTIMIZER_TASK,
+    OPTIMIZERS,
+    MemoryRecipe,
+    accuracy_vs_delay,
+    compare_optimizers,
+    final_losses,
+    gate_averages,
+    gradients_at_init,
+    make_classifier,
+    mean_by_delay,
+    memory_data,
+    optimizer_sweep,
+    train_classifier,
+    train_kinds,
+)
 from .seq2seq import (
     DATE_RECIPE,
     SWEEP,
@@ -23,10 +42,23 @@ from .seq2seq import (
 
 __all__ = [
     "OPTIMIZERS",
+    "MemoryRecipe",
+    "MEMORY",
+    "DELAYS",
+    "DELAY_SWEEP",
+    "OPTIMIZER_TASK",
+    "LEARNING_RATES",
+    "memory_data",
     "train_classifier",
+    "make_classifier",
     "train_kinds",
+    "gate_averages",
     "accuracy_vs_delay",
+    "mean_by_delay",
+    "gradients_at_init",
     "compare_optimizers",
+    "optimizer_sweep",
+    "final_losses",
     "Recipe",
     "DATE_RECIPE",
     "SWEEP",

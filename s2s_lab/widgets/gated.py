@@ -21,12 +21,26 @@ COLORS = {
 }
 
 
-def delay_figure(delays, accuracies: dict[str, list[float]], chance: float):
-    """Validation accuracy against the delay, one line per model kind, chance level dashed."""
+def delay_figure(delays, accuracies: dict, chance: float):
+    """Validation accuracy against the delay, one line per model kind, chance level dashed.
+
+    ``accuracies``: ``kind -> [accuracy for each delay]``, or ``kind -> [[accuracy of each run] for each
+    delay]`` (as :func:`s2s_lab.experiments.accuracy_vs_delay` returns): then the line is the mean and a dot
+    marks every run."""
     fig = static_figure(figsize=(5.5, 3))
     ax = fig.add_subplot()
     for kind, acc in accuracies.items():
-        ax.plot(delays, acc, "o-", color=COLORS.get(kind), label=kind)
+        runs = [a if isinstance(a, (list, tuple)) else [a] for a in acc]
+        ax.plot(
+            delays,
+            [sum(r) / len(r) for r in runs],
+            "o-" if len(runs[0]) == 1 else "-",
+            color=COLORS.get(kind),
+            label=kind,
+        )
+        if len(runs[0]) > 1:
+            xs = [d for d, r in zip(delays, runs) for _ in r]
+            ax.plot(xs, [a for r in runs for a in r], "o", ms=4, alpha=0.5, color=COLORS.get(kind))
     ax.axhline(chance, ls="--", color="black", lw=0.8, label="chance")
     ax.set_xlabel("delay (steps between the mark and the answer)")
     ax.set_ylabel("validation accuracy")
