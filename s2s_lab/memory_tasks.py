@@ -88,8 +88,8 @@ def decode_marked(x: Tensor, alphabet: str = ALPHABET) -> str:
     return "".join(alphabet[s].upper() if x[t, -1] > 0.5 else alphabet[s] for t, s in enumerate(symbols))
 
 
-class MarkedEncoder:
-    """The encoder for the step-through demos: ``encode(text)`` is :func:`encode_marked` with a length limit.
+class MarkedOneHot:
+    """The one-hot converter for the step-through demos: ``encode(text)`` is :func:`encode_marked` with a length limit.
 
     ``alphabet`` labels the ``size = V + 1`` input features (the symbols, then ``"*"`` for the mark bit).
     """
@@ -149,7 +149,7 @@ def remember_marked(
 
 __all__ = [
     "ALPHABET",
-    "MarkedEncoder",
+    "MarkedOneHot",
     "input_size",
     "encode_marked",
     "decode_marked",

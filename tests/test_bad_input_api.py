@@ -8,7 +8,7 @@ from s2s_lab import LSTM
 from s2s_lab.attention import AdditiveAttention, MultiHeadAttention, make_attention, masked_softmax, scaled_dot_product
 from s2s_lab.data import PairDataset, Vocab, collate, pad
 from s2s_lab.gate_variants import lstm_step_circular_output
-from s2s_lab.memory_tasks import MarkedEncoder, decode_marked, encode_marked, remember_marked
+from s2s_lab.memory_tasks import MarkedOneHot, decode_marked, encode_marked, remember_marked
 from s2s_lab.tasks import make_task
 from s2s_lab.transformer import (
     LayerNorm,
@@ -235,7 +235,7 @@ def test_make_task_without_training_pairs_prints():
             "non-empty sequence of letters from 'abcd' (e.g. 'cbAdbca'), got only",
         ),
         (lambda: encode_marked("ab\tC"), ValueError, "got a tab in"),
-        (lambda: MarkedEncoder(max_len=0), ValueError, "max_len must be a positive int"),
+        (lambda: MarkedOneHot(max_len=0), ValueError, "max_len must be a positive int"),
     ],
     ids=range(10),
 )

@@ -9,7 +9,7 @@ import torch
 
 from s2s_lab import RNNCell, SequenceClassifier
 from s2s_lab.data import Vocab
-from s2s_lab.memory_tasks import MarkedEncoder, input_size
+from s2s_lab.memory_tasks import MarkedOneHot, input_size
 from s2s_lab.seq2seq import Seq2Seq
 from s2s_lab.training import History
 from s2s_lab.transformer import Seq2SeqTransformer
@@ -49,7 +49,7 @@ def _gated_step_through(kind):
     names = ("i", "f", "g", "o") if kind == "LSTM" else ("r", "z", "n")
     equation = (lstm_equation if kind == "LSTM" else gru_equation)(readout=readout)
     return StepThrough(
-        model.cell(), text="cbAdbca", encoder=MarkedEncoder(), bars=names, heatmaps=names + ("h",), equation=equation
+        model.cell(), text="cbAdbca", one_hot=MarkedOneHot(), bars=names, heatmaps=names + ("h",), equation=equation
     )
 
 
@@ -215,7 +215,10 @@ def test_loss_curve_bad_every(every):
     [
         (lambda: StepThrough(RNNCell(27, 4), bars=("q",)), "bars as a tuple of names among ('x', 'a', 'h')"),
         (lambda: StepThrough(RNNCell(27, 4), heatmaps=("c",)), "heatmaps as a tuple of names among"),
-        (lambda: StepThrough(RNNCell(5, 4)), "the encoder makes 27 features per step but the cell reads input_size=5"),
+        (
+            lambda: StepThrough(RNNCell(5, 4)),
+            "the one-hot converter makes 27 features per step but the cell reads input_size=5",
+        ),
         (lambda: PositionalEncodingDemo(max_len=20, d_model=8, p=100), "position p in 0..19 (max_len=20), got 100"),
         (lambda: PositionalEncodingDemo(max_len=20, d_model=8, q=-1), "position q in 0..19"),  # was drawn as row 19
         (lambda: GradientFlowDemo(T=0), "T must be a positive int, got 0"),

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from s2s_lab.memory_tasks import MarkedEncoder, decode_marked, encode_marked, input_size, marked_answer, remember_marked
+from s2s_lab.memory_tasks import MarkedOneHot, decode_marked, encode_marked, input_size, marked_answer, remember_marked
 
 
 def test_shapes_labels_and_marks():
@@ -46,7 +46,7 @@ def test_bad_text_is_explained(text, words):
 
 
 def test_encoder_for_demos():
-    enc = MarkedEncoder(max_len=6)
+    enc = MarkedOneHot(max_len=6)
     assert enc.size == len(enc.alphabet) == 5
     assert torch.equal(enc.encode("aBc"), encode_marked("aBc"))
     with pytest.raises(ValueError, match="at most 6"):

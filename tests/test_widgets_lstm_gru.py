@@ -6,7 +6,7 @@ import torch
 
 from s2s_lab import SequenceClassifier
 from s2s_lab.experiments import compare_optimizers
-from s2s_lab.memory_tasks import MarkedEncoder, input_size, remember_marked
+from s2s_lab.memory_tasks import MarkedOneHot, input_size, remember_marked
 from s2s_lab.training import History, count_parameters
 from s2s_lab.widgets import (
     OptimizerDemo,
@@ -29,7 +29,7 @@ def make_demo(kind):
     return model, StepThrough(
         model.cell(),
         text="cbAdbca",
-        encoder=MarkedEncoder(),
+        one_hot=MarkedOneHot(),
         bars=names,
         heatmaps=heat,
         equation=eq,
@@ -45,7 +45,7 @@ def bar_heights(demo, name):
 def test_step_through_shows_the_traced_gates(kind):
     model, demo = make_demo(kind)
     with torch.no_grad():
-        tr = {k: v.numpy() for k, v in model.cell().trace(MarkedEncoder().encode("cbAdbca")).items()}
+        tr = {k: v.numpy() for k, v in model.cell().trace(MarkedOneHot().encode("cbAdbca")).items()}
     draws = demo.view.draw_count
     demo.slider.value = 3
     for name in demo.bar_names:
@@ -75,7 +75,7 @@ def test_editing_the_marked_sequence():
     demo.text.value = "abcdabcD"
     assert demo.slider.max == 8 and demo.message.value == ""
     with torch.no_grad():
-        tr = model.cell().trace(MarkedEncoder().encode("abcdabcD"))
+        tr = model.cell().trace(MarkedOneHot().encode("abcdabcD"))
     np.testing.assert_allclose(demo.images["z"].get_array(), tr["z"].numpy().T, atol=1e-6)
     before = demo.images["z"].get_array().copy()
     for bad, words in (("abcd", "exactly one upper-case"), ("abXD", "got 'X' in 'abXD'"), ("aB" * 30, "at most 40")):

@@ -71,7 +71,7 @@ class StepThrough(LiveDemo):
     Args:
         cell: an :class:`~s2s_lab.RNNCell`, :class:`~s2s_lab.LSTMCell` or :class:`~s2s_lab.GRUCell`.
         text: the starting sequence.
-        encoder: turns text into ``(T, I)`` inputs (default: one-hot over a-z and space); raises
+        one_hot: turns text into ``(T, I)`` one-hot inputs (default: one-hot over a-z and space); raises
             ``ValueError`` with a sentence for input it cannot take. If its ``encode`` does not read every
             character of the text (e.g. drops the spaces around it), its ``tokens(text)`` lists the characters
             it reads, one per step.
@@ -87,7 +87,7 @@ class StepThrough(LiveDemo):
         self,
         cell,
         text: str = "hello",
-        encoder=None,
+        one_hot=None,
         bars=("x", "h"),
         heatmaps=("h",),
         equation: Callable[[int, dict], str] | None = None,
@@ -95,12 +95,12 @@ class StepThrough(LiveDemo):
         figsize=(9, 4.6),
     ):
         super().__init__()
-        self.cell, self.encoder = cell, encoder or CharOneHot()
-        size = getattr(self.encoder, "size", None)
+        self.cell, self.one_hot = cell, one_hot or CharOneHot()
+        size = getattr(self.one_hot, "size", None)
         if size is not None and getattr(cell, "input_size", size) != size:
             raise ValueError(
-                f"the encoder makes {size} features per step but the cell reads input_size="
-                f"{cell.input_size}; build the cell with input_size=encoder.size ({size})."
+                f"the one-hot converter makes {size} features per step but the cell reads input_size="
+                f"{cell.input_size}; build the cell with input_size=one_hot.size ({size})."
             )
         self.equation, self.description = equation, description
         self._compute(text)  # a bad starting text is a bug of the caller: let it raise
@@ -134,9 +134,9 @@ class StepThrough(LiveDemo):
             ax.axhline(0, color="black", lw=0.5)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # units are numbered 0, 1, ...
             self.bar_axes[name] = ax
-        if "x" in self.bars and hasattr(self.encoder, "alphabet"):
+        if "x" in self.bars and hasattr(self.one_hot, "alphabet"):
             ax = self.bar_axes["x"]
-            ax.set_xticks(np.arange(self.encoder.size), list(self.encoder.alphabet.replace(" ", "␣")), fontsize=6)
+            ax.set_xticks(np.arange(self.one_hot.size), list(self.one_hot.alphabet.replace(" ", "␣")), fontsize=6)
         self.heat_axes, self.images, self.markers = {}, {}, {}
         for k, name in enumerate(self.heat_names):
             ax = fig.add_subplot(heat_grid[k // n_heat_cols, k % n_heat_cols])
@@ -168,11 +168,11 @@ class StepThrough(LiveDemo):
 
     # -- math ----------------------------------------------------------------------------------
     def _compute(self, text: str) -> None:
-        x = self.encoder.encode(text)  # (T, I)
-        tokens = self.encoder.tokens(text) if hasattr(self.encoder, "tokens") else list(text)
-        if len(tokens) != x.shape[0]:  # a bug of the encoder, not the learner's input
+        x = self.one_hot.encode(text)  # (T, I)
+        tokens = self.one_hot.tokens(text) if hasattr(self.one_hot, "tokens") else list(text)
+        if len(tokens) != x.shape[0]:  # a bug of the converter, not the learner's input
             raise RuntimeError(
-                f"the encoder made {x.shape[0]} steps of {text!r} but names {len(tokens)} tokens; "
+                f"the one-hot converter made {x.shape[0]} steps of {text!r} but names {len(tokens)} tokens; "
                 f"give it a tokens(text) method that lists what encode reads."
             )
         with torch.no_grad():
