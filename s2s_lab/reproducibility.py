@@ -18,6 +18,7 @@ tasks keep their own seeds.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import random
 
@@ -57,10 +58,19 @@ def seed_everything(seed: int = 0) -> torch.Generator:
 
 
 def measured(value: float, digits: int = 3) -> str:
-    """A number that depends on training or on the machine, formatted with the mark ``≈``: ``≈0.931``."""
+    """A number that depends on training or on the machine, formatted with the mark ``≈``: ``≈0.931``.
+
+    Whole numbers (a Python or NumPy integer, e.g. a count of updates) print without decimals (``≈75``);
+    a float smaller than ``10 ** -digits`` prints in scientific notation (``≈1.9e-07``), so it does not
+    read as zero.
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return f"{MARK}{int(value)}"
     value = float(value)
     if not math.isfinite(value):
         return f"{MARK}{value}"
+    if value != 0 and abs(value) < 10.0**-digits:
+        return f"{MARK}{value:.{max(digits - 2, 1)}e}"
     return f"{MARK}{value:.{digits}f}"
 
 
