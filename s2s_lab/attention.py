@@ -84,7 +84,10 @@ def scaled_dot_product(query: Tensor, key: Tensor, value: Tensor, mask: Tensor |
     r"""Scaled dot-product attention (Vaswani et al., 2017, *Attention Is All You Need*, eq. 1).
 
     .. math::
-        \operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\left(\frac{Q K^\top}{\sqrt{d}}\right) V
+        \operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\left(\frac{Q K^\top}{\sqrt{d}} + M\right) V
+
+    :math:`M` is :math:`0` where a query may attend to a key and :math:`-\infty` where it may not (a boolean
+    ``mask``), or a float ``mask`` itself; without a mask, :math:`M = 0`.
 
     Args:
         query: :math:`Q`, shape ``(..., T_q, d)``.
@@ -97,6 +100,16 @@ def scaled_dot_product(query: Tensor, key: Tensor, value: Tensor, mask: Tensor |
     Returns:
         ``(context, weights)``: context of shape ``(..., T_q, d_v)``, weights of shape ``(..., T_q, T_k)``.
     """
+    _check_scaled_dot_product(query, key, value, mask)
+    scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])  # (..., T_q, T_k)
+    weights = masked_softmax(scores, mask)  # (..., T_q, T_k)
+    return weights @ value, weights  # (..., T_q, d_v), (..., T_q, T_k)
+
+
+def _check_scaled_dot_product(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None = None) -> None:
+    """Raise ``ValueError`` naming what was expected and what was received unless the arguments of
+    :func:`scaled_dot_product` fit together: float ``query (..., T_q, d)``, ``key (..., T_k, d)``,
+    ``value (..., T_k, d_v)`` of one dtype, and ``mask`` ``None`` or broadcastable to ``(..., T_q, T_k)``."""
     check_float(query, "query")
     check_float(key, "key", query)
     check_float(value, "value", query)
@@ -119,11 +132,16 @@ def scaled_dot_product(query: Tensor, key: Tensor, value: Tensor, mask: Tensor |
             "expected query, key and value with the same leading (batch, head) dimensions '...' (or ones that "
             f"broadcast), got {shape_str(query.shape)}, {shape_str(key.shape)} and {shape_str(value.shape)}."
         ) from None
-    scores = query @ key.transpose(-2, -1) / math.sqrt(d)  # (..., T_q, T_k)
     if mask is not None:
-        _check_mask(mask, scores.shape, "mask", "(..., T_q, T_k)")
-    weights = masked_softmax(scores, mask)  # (..., T_q, T_k)
-    return weights @ value, weights  # (..., T_q, d_v), (..., T_q, T_k)
+        try:
+            batch = torch.broadcast_shapes(query.shape[:-2], key.shape[:-2])
+        except RuntimeError:
+            raise ValueError(
+                f"expected query (..., T_q, d) and key (..., T_k, d) whose leading dimensions broadcast, "
+                f"got {shape_str(query.shape)} and {shape_str(key.shape)}."
+            ) from None
+        scores_shape = torch.Size((*batch, query.shape[-2], key.shape[-2]))
+        _check_mask(mask, scores_shape, "mask", "(..., T_q, T_k)")
 
 
 def _check_mask(mask: Tensor, target: torch.Size, what: str, layout: str) -> None:

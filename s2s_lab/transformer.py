@@ -53,9 +53,7 @@ def sinusoidal_encoding(max_len: int, d_model: int) -> Tensor:
     :math:`PE_{pos}` that depends only on :math:`k`, so :math:`PE_{pos} \cdot PE_{pos+k}` depends only on
     the distance :math:`k`. (An odd ``d_model`` drops the last cosine.)
     """
-
-    check_int(max_len, "max_len")
-    check_int(d_model, "d_model")
+    _check_encoding_size(max_len, d_model)
     pos = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)  # (L, 1)
     two_i = torch.arange(0, d_model, 2, dtype=torch.float64)  # (ceil(d/2),)
     angle = pos / 10000.0 ** (two_i / d_model)  # (L, ceil(d/2))
@@ -63,6 +61,11 @@ def sinusoidal_encoding(max_len: int, d_model: int) -> Tensor:
     pe[:, 0::2] = torch.sin(angle)
     pe[:, 1::2] = torch.cos(angle[:, : d_model // 2])
     return pe.float()  # (L, d_model)
+
+
+def _check_encoding_size(max_len: int, d_model: int) -> None:
+    check_int(max_len, "max_len")
+    check_int(d_model, "d_model")
 
 
 class PositionalEncoding(nn.Module):
@@ -167,12 +170,17 @@ class LayerNorm(nn.Module):
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}"
 
-    def forward(self, x: Tensor) -> Tensor:
+    def _check_input(self, x: Tensor) -> None:
         check_float(x, "LayerNorm input")
         if x.dim() == 0 or x.shape[-1] != self.normalized_shape:
             raise ValueError(
                 f"expected LayerNorm input of shape (..., d={self.normalized_shape}), got {shape_str(x.shape)}."
             )
+
+    def forward(self, x: Tensor) -> Tensor:
+        r""":math:`y = (x - \mu) / \sqrt{\sigma^2 + \epsilon} \odot \gamma + \beta` over the last dimension
+        (Ba, Kiros & Hinton, 2016): ``(..., d) -> (..., d)``; ``weight`` is :math:`\gamma`, ``bias`` :math:`\beta`."""
+        self._check_input(x)
         mu = x.mean(-1, keepdim=True)  # (..., 1)
         var = (x - mu).pow(2).mean(-1, keepdim=True)  # (..., 1), biased as in the formula
         y = (x - mu) / torch.sqrt(var + self.eps) * self.weight
@@ -226,12 +234,19 @@ class TransformerLayerBase(nn.Module):
         return self.dropout_last(self.linear2(self.dropout(self.activation(self.linear1(x)))))  # (B, T, d)
 
     def residual(self, x: Tensor, sublayer, norm) -> tuple[Tensor, Tensor | None]:
-        """A residual connection around ``sublayer`` (which returns ``(output, weights)``), with the layer
-        norm after the sum (post-norm, the paper) or before the sublayer (pre-norm)."""
+        r"""A residual connection around ``sublayer``, with the layer norm ``norm`` after the sum (post-norm,
+        Vaswani et al., 2017) or before the sublayer (pre-norm, Xiong et al., 2020):
+
+        .. math::
+            \text{post-norm: } x \leftarrow \operatorname{LN}(x + \operatorname{Sublayer}(x)), \qquad
+            \text{pre-norm: } x \leftarrow x + \operatorname{Sublayer}(\operatorname{LN}(x))
+
+        ``x (B, T, d_model)``; ``sublayer`` maps ``(B, T, d_model)`` to ``(output (B, T, d_model), weights)``
+        (attention weights, or ``None``). Returns ``(x (B, T, d_model), weights)``."""
         if self.norm_first:
-            out, weights = sublayer(norm(x))
+            out, weights = sublayer(norm(x))  # (B, T, d_model)
             return x + out, weights
-        out, weights = sublayer(x)
+        out, weights = sublayer(x)  # (B, T, d_model)
         return norm(x + out), weights
 
     def feed_forward(self, x: Tensor) -> tuple[Tensor, None]:
@@ -304,6 +319,8 @@ class TransformerEncoderLayer(TransformerLayerBase):
         self.dropout_last = self.dropout2
 
     def forward_with_weights(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        r"""Self-attention, then the feed-forward network, each through :meth:`residual`:
+        ``src (B, S, d_model) -> (x (B, S, d_model), self-attention weights (B, nhead, S, S))``."""
         self._check(src, "src")
         if is_causal and src_mask is None:
             src_mask = causal_mask(src.shape[1], src.device)
@@ -611,6 +628,10 @@ class Seq2SeqTransformer(nn.Module):
                 f"use a shorter sequence or build the model with a larger max_len."
             )
 
+    def _check_src(self, src: Tensor, src_mask: Tensor) -> None:
+        check_src(src, src_mask, self.src_embed.num_embeddings)
+        self._check_length(src, "src")
+
     def _check_tgt(self, tgt_in: Tensor, batch_size: int) -> None:
         check_tgt_in(tgt_in, batch_size, self.tgt_embed.num_embeddings)
         self._check_length(tgt_in, "tgt_in")
@@ -621,10 +642,12 @@ class Seq2SeqTransformer(nn.Module):
         return self.pos(table(ids) * math.sqrt(self.d_model))
 
     def encode(self, src: Tensor, src_mask: Tensor, return_weights: bool = False):
-        """The memory ``(B, S, d_model)``; with ``return_weights``, also every layer's ``(B, nhead, S, S)``."""
-        check_src(src, src_mask, self.src_embed.num_embeddings)
-        self._check_length(src, "src")
-        x, weights = self.embed(src, self.src_embed), []
+        r"""The memory :math:`m = \operatorname{LN}_{enc}(h^{(N)})`, ``(B, S, d_model)``, for ``src (B, S)``;
+        with ``return_weights``, also every layer's self-attention weights ``(B, nhead, S, S)``. The final
+        LayerNorm ``encoder_norm`` is there with pre-norm only (Xiong et al., 2020): each pre-norm layer adds
+        to :math:`x` without normalising it. With post-norm it is the identity."""
+        self._check_src(src, src_mask)
+        x, weights = self.embed(src, self.src_embed), []  # (B, S, d)
         for layer in self.encoder_layers:
             x, w = layer.forward_with_weights(x, src_key_padding_mask=~src_mask)
             weights.append(w)

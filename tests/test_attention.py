@@ -84,6 +84,8 @@ def test_scaled_dot_product_errors_name_expected_and_got():
         scaled_dot_product(q, k, v, torch.ones(3, 4, dtype=torch.bool))
     with pytest.raises(ValueError, match="floating-point"):
         scaled_dot_product(q.long(), k, v)
+    with pytest.raises(ValueError, match=r"leading dimensions broadcast, got \(2, 3, 4\) and \(3, 5, 4\)"):
+        scaled_dot_product(q, torch.randn(3, 5, 4), torch.randn(3, 5, 6), torch.ones(3, 5, dtype=torch.bool))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,22 @@
-"""s2s_lab.compare: the comparison table of notebook 06."""
+"""s2s_lab.experiments.compare: the comparison of notebook 06."""
+
+import math
 
 from s2s_lab import PairDataset, Seq2Seq, Seq2SeqTransformer, make_loader, make_task
-from s2s_lab.experiments import decoding_speed, format_table, sequential_steps, summary_row
+from s2s_lab.experiments.compare import (
+    MEASURED,
+    RNN,
+    TRANSFORMER,
+    Run,
+    UpdateClock,
+    date_models,
+    decoding_speed,
+    format_table,
+    sequential_steps,
+    summary_row,
+    train_one,
+    updates_to_reach,
+)
 from s2s_lab.training import History, count_parameters, evaluate
 
 
@@ -30,16 +45,51 @@ def test_counts_and_sequential_steps():
     assert sequential_steps(rnn, 20, 11) == 31 and sequential_steps(tf, 20, 11) == 3
 
 
+def test_updates_to_reach_is_the_first_check_at_the_level():
+    h = History(evals=[{"update": 25, "exact_match": 0.5}, {"update": 50, "exact_match": 0.9}, {"update": 75}])
+    assert updates_to_reach(h, 0.9) == 50 and updates_to_reach(h, 0.95) == math.inf
+    assert updates_to_reach(History(), 0.1) == math.inf
+
+
+def test_update_clock_counts_updates_but_not_validation_checks():
+    clock, h = UpdateClock(), History()
+    for step in range(1, 5):
+        h.updates.append(step)
+        clock(h)  # after an update
+        if step == 2:
+            h.evals.append({"update": step})
+            clock(h)  # after a validation check
+    # the first update (it starts the optimiser) and the check are left out: updates 2, 3 and 4 count
+    assert clock.updates == 3 and clock.seconds >= 0 and clock.ms_per_update >= 0
+
+
 def test_summary_row_and_table():
     test, rnn, tf = _setup()
-    hist = History(updates=[1, 2, 3, 4], losses=[1.0] * 4, seconds=2.0)
-    row = summary_row("tf", tf, hist, test, 6, 5, 6)
+    clock = UpdateClock()
+    clock.seconds, clock.updates = 2.0, 4
+    hist = History(updates=[1, 2, 3, 4], losses=[1.0] * 4, evals=[{"update": 2, "exact_match": 0.95}])
+    row = summary_row("tf", Run(tf, 0.003, hist, clock), test, 6, 5, 6)
     scores = evaluate(tf, test)
     assert row["parameters"] == count_parameters(tf) and row["updates"] == 4 and row["ms / update"] == 500.0
-    assert row["exact match"] == round(scores["exact_match"], 3) and row["sequential steps"] == 3
+    assert row["test exact match"] == scores["exact_match"] and row["sequential steps"] == 3
+    assert row["updates to 90% (val.)"] == 2 and row["learning rate"] == 0.003
     rnn.train()
     assert row["decode seq/s"] > 0 and decoding_speed(rnn, test, 6) > 0
     assert rnn.training  # decoding_speed restores the mode
     table = format_table([row, dict(row, model="a longer name")]).splitlines()
-    assert table[0].startswith("model") and len({len(line) for line in table}) == 1
-    assert table[3].startswith("a longer name")
+    assert table[0].split() == ["tf", "a", "longer", "name"] and len({len(line) for line in table}) == 1
+    assert [line.split()[0] for line in table[1:3]] == ["parameters", "sequential"]
+    assert "learning rate" in table[3] and table[3].endswith("0.003")
+    for column in MEASURED:  # trained numbers and timings carry the mark ≈, fixed ones do not
+        (line,) = [line for line in table if line.startswith(column)]
+        assert line.count("≈") == 2
+    assert "≈" not in "".join(table[:5])
+
+
+def test_train_one_trains_both_models_with_validation_checks():
+    t = make_task("reversal", 64, 16, 0, seed=0, min_len=3, max_len=5, alphabet="abcd")
+    models = date_models(t, seed=0)
+    assert set(models) == {RNN, TRANSFORMER}
+    run = train_one(models[TRANSFORMER], t, lr=3e-3, epochs=1, eval_every=1)
+    assert len(run.history.updates) == 1 and run.history.evals[0]["update"] == 1 and run.lr == 3e-3
+    assert "exact_match" in run.history.evals[0]

@@ -5,12 +5,14 @@ import pytest
 import torch
 
 from s2s_lab.data import Vocab
+from s2s_lab.training import History
 from s2s_lab.transformer import Seq2SeqTransformer, causal_mask, sinusoidal_encoding
 from s2s_lab.widgets.transformer import (
     PositionalEncodingDemo,
     SelfAttentionDemo,
     attention_figure,
     causal_mask_figure,
+    learning_curves_figure,
 )
 
 VOCAB = Vocab("abcdefghij 0123456789")
@@ -138,3 +140,13 @@ def test_static_figures():
     np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), 1.0 - causal_mask(4).double().numpy())
     fig = attention_figure(np.eye(3), list("abc"), list("xyz"), "t")
     assert fig.axes[0].images[0].get_array().shape == (3, 3)
+
+
+def test_learning_curves_figure_plots_each_validation_check():
+    h = History(evals=[{"step": 25, "exact_match": 0.2}, {"step": 50, "exact_match": 0.95}])
+    fig = learning_curves_figure({"a": h, "b": h}, level=0.9)
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 3  # two models and the dashed level
+    np.testing.assert_array_equal(lines[0].get_xdata(), [25, 50])
+    np.testing.assert_array_equal(lines[1].get_ydata(), [0.2, 0.95])
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["a", "b"]

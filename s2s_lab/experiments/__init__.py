@@ -3,7 +3,7 @@ checkpoint script run the very same code: :mod:`.memory` (notebooks 02-03), :mod
 :mod:`.compare` (06)."""
 
 from . import compare, memory, seq2seq
-from .compare import decoding_speed, format_table, sequential_steps, summary_row
+from .compare import compare_on_dates, date_models, decoding_speed, format_table, sequential_steps, summary_row
 from .memory import (
     DELAY_SWEEP,
     DELAYS,
@@ -72,6 +72,8 @@ __all__ = [
     "train_reversal",
     "load_trained",
     "save_trained",
+    "date_models",
+    "compare_on_dates",
     "decoding_speed",
     "sequential_steps",
     "summary_row",

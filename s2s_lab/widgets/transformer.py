@@ -4,7 +4,7 @@
   their vectors and their dot product against the distance between them.
 - :class:`SelfAttentionDemo`: type a short input and follow one encoder layer's self-attention, head by
   head: Q, K, V, the scores, the mask, the softmax weights and the weighted sum.
-- :func:`causal_mask_figure`, :func:`attention_figure`: static pictures.
+- :func:`causal_mask_figure`, :func:`attention_figure`, :func:`learning_curves_figure`: static pictures.
 """
 
 from __future__ import annotations
@@ -309,4 +309,23 @@ def attention_figure(weights, x_labels, y_labels, title: str = "", figsize=(5, 2
     ax.set_yticks(range(len(y_labels)), [_label(t) for t in y_labels], fontsize=7)
     ax.set_title(title)
     fig.colorbar(im, ax=ax, shrink=0.8)
+    return fig
+
+
+def learning_curves_figure(histories: dict, level: float | None = None, metric: str = "exact_match", figsize=(6, 2.6)):
+    """Validation ``metric`` against the number of updates, one line per model: ``histories`` maps a label
+    to the :class:`~s2s_lab.training.History` of a :func:`~s2s_lab.fit` with a validation loader; ``level``
+    draws a dashed line at that value."""
+    fig = static_figure(figsize=figsize)
+    ax = fig.add_subplot()
+    for (label, history), marker in zip(histories.items(), "osd^v"):
+        points = [(e["step"], e[metric]) for e in history.evals if metric in e]
+        ax.plot(*zip(*points), marker=marker, ms=3, label=label)
+    if level is not None:
+        ax.axhline(level, color="grey", ls="--", lw=1)
+    ax.set_xlabel("updates")
+    ax.set_ylabel(f"validation {metric.replace('_', ' ')}")
+    ax.set_ylim(-0.03, 1.03)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
     return fig
