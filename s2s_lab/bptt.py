@@ -68,7 +68,9 @@ class RNNStepFunction(torch.autograd.Function):
         \delta b_{hh} &= \textstyle\sum_{\text{batch}} \delta a_t
         \end{aligned}
 
-    (row vectors: ``h`` is ``(B, H)``, so :math:`W_{hh} h_{t-1}` is ``h_prev @ weight_hh.T``).
+    (row vectors: ``h`` is ``(B, H)``, so :math:`W_{hh} h_{t-1}` is ``h_prev @ weight_hh.T``). :math:`\delta W_{hh}`
+    and :math:`\delta b_{hh}` are this step's share: every step uses the same :math:`W_{hh}, b_{hh}`, and autograd
+    adds the shares of all steps.
 
     Inputs: ``gi, h_prev, weight_hh, bias_hh, nonlinearity``
         - **gi** ``(B, H)``: :math:`gi_t = W_{ih} x_t + b_{ih}`.
@@ -137,6 +139,7 @@ class LSTMStepFunction(torch.autograd.Function):
         \delta W_{hh} = \delta z_t^\top h_{t-1}, \qquad \delta b_{hh} = \textstyle\sum_{\text{batch}} \delta z_t
         \end{aligned}
 
+    (:math:`\delta W_{hh}, \delta b_{hh}`: this step's share; autograd adds the shares of all steps.)
     The gates are returned as one tensor ``ifgo`` = :math:`(i_t | f_t | g_t | o_t)`, and
     :math:`\delta i_t^{\text{out}}, \ldots` arrive as one tensor ``difgo_out`` of the same shape.
 
@@ -255,7 +258,6 @@ class LSTMSequenceFunction(torch.autograd.Function):
         T, B, H = hs.shape
         i, f, g, o = ifgo.chunk(4, dim=-1)  # each (T, B, H)
         c_prev = torch.cat([c0.unsqueeze(0), cs[:-1]])  # (T, B, H) c_{t-1}
-        h_prev = torch.cat([h0.unsqueeze(0), hs[:-1]])  # (T, B, H) h_{t-1}
         # What multiplies delta c_t and delta h_t depends on the forward values alone: all steps at once.
         dc_per_dh = o * (1 - tanh_cs * tanh_cs)  # (T, B, H) o_t (1 - tanh^2 c_t)
         dzo_per_dh = tanh_cs * o * (1 - o)  # (T, B, H) tanh c_t o_t (1 - o_t)
@@ -263,7 +265,7 @@ class LSTMSequenceFunction(torch.autograd.Function):
         dz = ifgo.new_empty(T, B, 4 * H)  # (T, B, 4H) delta z_t
         dz_ifg = dz.view(T, B, 4, H)[:, :, :3]  # (T, B, 3, H) view: the i, f, g parts of delta z_t
         dz_o = dz[..., 3 * H :]  # (T, B, H) view: the o part of delta z_t
-        dh = dhs[T - 1]  # (B, H) delta h_T: only from the loss
+        dh = dhs[T - 1]  # (B, H) delta h_T: only from outside (no step T+1)
         dc = dc_T  # (B, H) delta c_{T+1} f_{T+1}: the gradient reaching c_T from outside
         for t in reversed(range(T)):
             dc = torch.addcmul(dc, dh, dc_per_dh[t])  # (B, H) delta c_t
@@ -271,7 +273,10 @@ class LSTMSequenceFunction(torch.autograd.Function):
             torch.mul(dh, dzo_per_dh[t], out=dz_o[t])  # (B, H) delta z^o_t
             dh = torch.addmm(dhs[t - 1], dz[t], weight_hh) if t else dz[t] @ weight_hh  # (B, H) delta h_{t-1}
             dc = dc * f[t]  # (B, H) delta c_{t-1}
-        dW_hh = dz.reshape(T * B, 4 * H).t() @ h_prev.reshape(T * B, H)  # (4H, H) sum_t delta z_t^T h_{t-1}
+        dW_hh = None  # (4H, H) sum_t delta z_t^T h_{t-1}; skipped for a frozen W_hh (a whole forward's cost)
+        if ctx.needs_input_grad[3]:
+            h_prev = torch.cat([h0.unsqueeze(0), hs[:-1]])  # (T, B, H) h_{t-1}
+            dW_hh = dz.reshape(T * B, 4 * H).t() @ h_prev.reshape(T * B, H)
         db_hh = dz.sum((0, 1)) if ctx.has_bias else None  # (4H,)
         return dz, dh, dc, dW_hh, db_hh
 

@@ -164,6 +164,20 @@ def test_lstm_sequence_matches_autograd(bias, T):
         torch.testing.assert_close(g, g_ref, msg=lambda m, name=name: f"{name}: {m}")
 
 
+def test_lstm_sequence_with_frozen_weight_hh():
+    """A frozen W_hh gets no gradient (and none is computed); the other gradients do not change."""
+    x, w_ih, b_ih, h0, c0, w_hh, b_hh = lstm_leaves()
+    w_hh.requires_grad_(False)
+    inputs = [x, w_ih, b_ih, h0, c0, b_hh]
+    hs, _, c_T = lstm_sequence_manual(F.linear(x, w_ih, b_ih), h0, c0, w_hh, b_hh)
+    tr = unroll_lstm(lstm_step, x, w_ih, b_ih, h0, c0, w_hh, b_hh)
+    grads, grads_ref = random_linear_grads([hs, c_T], inputs), random_linear_grads([tr["h"], tr["c"][-1]], inputs)
+    for g, g_ref in zip(grads, grads_ref):
+        torch.testing.assert_close(g, g_ref)
+    lstm_sequence_manual(F.linear(x, w_ih, b_ih), h0, c0, w_hh, b_hh)[0].sum().backward()
+    assert w_hh.grad is None and x.grad is not None
+
+
 # -- the LSTM layer: the hand-written path gives the numbers of the autograd path and of torch.nn.LSTM ------------
 def graph_nodes(t: torch.Tensor) -> set[str]:
     """The names of the autograd nodes that ``t`` depends on."""
