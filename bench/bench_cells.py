@@ -4,8 +4,9 @@
 
 Prints, for LSTM and GRU at T=30, B=64, I=128, H=256 on the CPU: the median time of one forward +
 backward pass of ``s2s_lab`` and of ``torch.nn``, and their ratio (goal: <= 1.5x); for the LSTM both its paths,
-the hand-written BPTT of :mod:`s2s_lab.bptt` (the default) and autograd through every step
-(``manual_backward = False``). The ratio depends on the CPU and on what else the machine runs. Then the widget's
+autograd through every step (the default) and the hand-written BPTT of :mod:`s2s_lab.bptt`
+(``manual_backward = True``). The runs take turns, so a burst of load on a shared machine slows all alike; the
+ratio still depends on the CPU and on what else the machine runs. Then the widget's
 kernel-side step time: from setting ``slider.value`` until the artists are updated and a redraw is
 requested (goal: <= 20 ms median), and the same including a full Agg render of the figure.
 """
@@ -67,11 +68,11 @@ def layer_speed(repeat: int = 20) -> None:
         ours = getattr(s2s_lab, name)(I, H)
         ours.load_state_dict(ref.state_dict())
         fns = {"torch": lambda ref=ref: step(ref), name: lambda ours=ours: step(ours)}
-        if name == "LSTM":  # the default, BPTT by hand (s2s_lab.bptt), and autograd through every step
-            per_step = s2s_lab.LSTM(I, H)
-            per_step.load_state_dict(ref.state_dict())
-            per_step.manual_backward = False
-            fns[f"{name} (manual_backward=False)"] = lambda per_step=per_step: step(per_step)
+        if name == "LSTM":  # the default, autograd through every step, and the BPTT by hand of s2s_lab.bptt
+            manual = s2s_lab.LSTM(I, H)
+            manual.load_state_dict(ref.state_dict())
+            manual.manual_backward = True
+            fns[f"{name} (manual_backward=True)"] = lambda manual=manual: step(manual)
         ms = interleaved_ms(fns, repeat)
         for label, t in ms.items():
             if label != "torch":

@@ -16,7 +16,7 @@ Neural Networks*, section 4.6; drop its peephole terms, which PyTorch's LSTM doe
 - :class:`LSTMSequenceFunction` (:func:`lstm_sequence_manual`): a whole sequence, with the loop over time
   written out in the backward too. This is the fast one: autograd sees one node instead of about a dozen per
   step, and :math:`\delta W_{hh}` is one matrix product over all steps instead of one per step. The layer
-  :class:`s2s_lab.LSTM` uses it (its attribute ``manual_backward``), except in ``trace``.
+  :class:`s2s_lab.LSTM` uses it when its attribute ``manual_backward`` is ``True`` (except in ``trace``).
 
 Notation, the same in the equations and in the code: :math:`\delta v = \partial L / \partial v` is the gradient of
 the loss :math:`L` with respect to :math:`v`, written ``dv`` in the code (``dh`` is :math:`\delta h_t`, ``dh_prev``

@@ -318,6 +318,11 @@ class LSTM(_RecurrentBase):
     """
         + _shapes_doc("4H", lstm=True)
         + "\n    Gate order in the weights: i, f, g, o. Trace names: ``i``, ``f``, ``g``, ``o``, ``c``, ``h``.\n"
+        + "\n    Gradients: autograd through :func:`~s2s_lab.cells.lstm_step` at every step. With\n"
+        "    ``model.manual_backward = True``, the backpropagation through time written by hand in\n"
+        "    :mod:`s2s_lab.bptt` instead (:class:`~s2s_lab.bptt.LSTMSequenceFunction`: one autograd node per layer\n"
+        "    and direction instead of about a dozen per step; no second derivatives; speed:\n"
+        "    ``bench/bench_cells.py``); ``trace`` always unrolls the steps.\n"
     )
 
     kind = "LSTM"
@@ -355,8 +360,8 @@ class LSTM(_RecurrentBase):
         c_n = torch.stack([c for _, c in finals])
         return (h_n, c_n) if batched else (h_n.squeeze(1), c_n.squeeze(1))
 
-    # -- the hand-written backward (s2s_lab.bptt), used when it is faster ------------------------
-    manual_backward = True  # False: unroll lstm_step and let autograd differentiate every operation
+    # -- the hand-written backward (s2s_lab.bptt), opt-in -------------------------------------------
+    manual_backward = False  # True: bptt.LSTMSequenceFunction outside trace (same gradients up to rounding)
     _tracing = False
 
     def trace(self, input: Tensor, hx=None) -> Trace:
