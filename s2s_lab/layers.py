@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ._checks import check_bool, check_int, check_probability, check_sequence, check_state, shape_str
+from .bptt import lstm_sequence_manual
 from .cells import TRACE_NAMES, gru_step, lstm_step, rnn_step, stack_steps
 
 
@@ -337,6 +338,11 @@ class LSTM(_RecurrentBase):
     """
         + _shapes_doc("4H", lstm=True)
         + "\n    Gate order in the weights: i, f, g, o. Trace names: ``i``, ``f``, ``g``, ``o``, ``c``, ``h``.\n"
+        + "\n    Gradients: autograd through :func:`~s2s_lab.cells.lstm_step` at every step. With\n"
+        "    ``model.manual_backward = True``, the backpropagation through time written by hand in\n"
+        "    :mod:`s2s_lab.bptt` instead (:class:`~s2s_lab.bptt.LSTMSequenceFunction`: one autograd node per layer\n"
+        "    and direction instead of about a dozen per step; no second derivatives; speed:\n"
+        "    ``bench/bench_cells.py``); ``trace`` always unrolls the steps.\n"
     )
 
     kind = "LSTM"
@@ -379,6 +385,10 @@ class LSTM(_RecurrentBase):
             h = c = gi.new_zeros(gi.shape[1], self.hidden_size)
         else:
             h, c = state
+        if self.manual_backward and not self._tracing:  # one autograd node, BPTT by hand (s2s_lab.bptt)
+            hs, _, c = lstm_sequence_manual(gi, h, c, w_hh, b_hh)  # hs: (T, B, H)
+            hs = hs.unbind(0)  # T views; autograd gathers their gradients in one node
+            return [{"h": h_t} for h_t in hs], (hs[-1], c)
         steps = []
         for gi_t in gi:  # gi_t: (B, 4H)
             h, c, parts = lstm_step(gi_t, h, c, w_hh, b_hh)
@@ -389,6 +399,19 @@ class LSTM(_RecurrentBase):
         h_n = torch.stack([h for h, _ in finals])  # (D*L, B, H)
         c_n = torch.stack([c for _, c in finals])
         return (h_n, c_n) if batched else (h_n.squeeze(1), c_n.squeeze(1))
+
+    # -- the hand-written backward (s2s_lab.bptt), opt-in -------------------------------------------
+    manual_backward = False  # True: bptt.LSTMSequenceFunction outside trace (same gradients up to rounding)
+    _tracing = False
+
+    def trace(self, input: Tensor, hx=None) -> Trace:
+        """Like ``forward``, and also record every quantity of every step: see :class:`Trace`. Always unrolls
+        :func:`~s2s_lab.cells.lstm_step`, so that the recorded quantities are nodes of the autograd graph."""
+        self._tracing = True
+        try:
+            return super().trace(input, hx)
+        finally:
+            self._tracing = False
 
 
 assert set(TRACE_NAMES) == {RNN.kind, GRU.kind, LSTM.kind}

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "s2s_lab"
 MATH = [
     "cells",
+    "bptt",
     "layers",
     "gate_variants",
     "gradient_flow",
