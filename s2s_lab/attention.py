@@ -170,39 +170,39 @@ class MultiHeadAttention(nn.Module):
         \begin{aligned}
         Q_h &= X_q W^Q_h + b^Q_h, \quad K_h = X_k W^K_h + b^K_h, \quad V_h = X_v W^V_h + b^V_h \\
         \operatorname{head}_h &= \operatorname{softmax}\!\left(\frac{Q_h K_h^\top}{\sqrt{d_h}} + M\right) V_h,
-            \qquad d_h = E / H \\
+            \qquad d_h = d_{model} / n_h \\
         \operatorname{MultiHead}(X_q, X_k, X_v) &= \operatorname{Concat}(\operatorname{head}_1, \dots,
-            \operatorname{head}_H)\, W^O + b^O
+            \operatorname{head}_{n_h})\, W^O + b^O
         \end{aligned}
 
     :math:`M` is :math:`-\infty` where attention is not allowed and :math:`0` elsewhere.
 
     Args:
-        embed_dim: :math:`E`, the model width (of queries, keys, values and output).
-        num_heads: :math:`H`; must divide ``embed_dim``.
+        embed_dim: :math:`d_{model}`, the model width (of queries, keys, values and output).
+        num_heads: :math:`n_h`; must divide ``embed_dim`` (:math:`d_{model}`).
         bias: if ``False``, no :math:`b^Q, b^K, b^V, b^O`.
         dropout: dropout probability on the attention weights (training mode only).
 
     Inputs: ``query, key, value, key_padding_mask=None, attn_mask=None``
-        - **query** :math:`X_q` of shape ``(B, T_q, E)``.
-        - **key** :math:`X_k` of shape ``(B, T_k, E)``; **value** :math:`X_v` of shape ``(B, T_k, E)``.
+        - **query** :math:`X_q` of shape ``(B, T_q, d_model)``.
+        - **key** :math:`X_k` of shape ``(B, T_k, d_model)``; **value** :math:`X_v` of shape ``(B, T_k, d_model)``.
         - **key_padding_mask** of shape ``(B, T_k)``, boolean, **True = padding (ignored)**, or float
           (added to the scores).
-        - **attn_mask** of shape ``(T_q, T_k)`` or ``(B * H, T_q, T_k)``, boolean **True = NOT allowed**,
+        - **attn_mask** of shape ``(T_q, T_k)`` or ``(B * n_h, T_q, T_k)``, boolean **True = NOT allowed**,
           or float (added to the scores).
 
         Both masks follow ``torch.nn.MultiheadAttention`` and are the *opposite* of
         :func:`scaled_dot_product`'s boolean mask (True = may attend).
 
     Outputs: ``(output, weights)``
-        - **output** of shape ``(B, T_q, E)``.
-        - **weights** of shape ``(B, H, T_q, T_k)``: every head's attention weights (PyTorch's
+        - **output** of shape ``(B, T_q, d_model)``.
+        - **weights** of shape ``(B, n_h, T_q, T_k)``: every head's attention weights (PyTorch's
           ``average_attn_weights=False``).
 
     Attributes (PyTorch's names, so its ``state_dict`` loads):
-        in_proj_weight: :math:`(W^Q | W^K | W^V)^\top` stacked, shape ``(3E, E)``.
+        in_proj_weight: :math:`(W^Q | W^K | W^V)^\top` stacked, shape ``(3 d_model, d_model)``.
         in_proj_bias: :math:`(b^Q | b^K | b^V)`, shape ``(3E,)``.
-        out_proj: ``nn.Linear(E, E)`` holding :math:`W^{O\top}` and :math:`b^O`.
+        out_proj: ``nn.Linear(d_model, d_model)`` holding :math:`W^{O\top}` and :math:`b^O`.
     """
 
     def __init__(self, embed_dim: int, num_heads: int, bias: bool = True, dropout: float = 0.0):
@@ -239,27 +239,27 @@ class MultiHeadAttention(nn.Module):
 
     def _split_heads(self, x: Tensor) -> Tensor:
         B, T, _ = x.shape
-        return x.view(B, T, self.num_heads, self.head_dim).transpose(1, 2)  # (B, H, T, d_h)
+        return x.view(B, T, self.num_heads, self.head_dim).transpose(1, 2)  # (B, n_h, T, d_h)
 
     def _check_inputs(self, query, key, value):
-        E = self.embed_dim
+        d_model = self.embed_dim
         for what, x in (("query", query), ("key", key), ("value", value)):
             check_float(x, what, self.in_proj_weight)
-            if x.dim() != 3 or x.shape[-1] != E:
+            if x.dim() != 3 or x.shape[-1] != d_model:
                 t = "T_q" if what == "query" else "T_k"
-                raise ValueError(f"expected {what} of shape (B, {t}, E={E}), got {shape_str(x.shape)}.")
+                raise ValueError(f"expected {what} of shape (B, {t}, d_model={d_model}), got {shape_str(x.shape)}.")
         if key.shape[:2] != value.shape[:2] or key.shape[0] != query.shape[0]:
             raise ValueError(
-                f"expected key and value of shape (B={query.shape[0]}, T_k, E={E}) with the same T_k, "
+                f"expected key and value of shape (B={query.shape[0]}, T_k, d_model={d_model}) with the same T_k, "
                 f"got {shape_str(key.shape)} and {shape_str(value.shape)}."
             )
 
     def _combined_mask(self, B, T_q, T_k, key_padding_mask, attn_mask):
-        """Merge both torch-style masks into one mask for :func:`masked_softmax`, shape (B, H, T_q, T_k).
+        """Merge both torch-style masks into one mask for :func:`masked_softmax`, shape (B, n_h, T_q, T_k).
 
         Boolean result: True = may attend (the flip of torch's convention). Float: added to the scores.
         """
-        H = self.num_heads
+        n_h = self.num_heads
         parts = []
         for what, m in (("attn_mask", attn_mask), ("key_padding_mask", key_padding_mask)):
             if m is not None and not isinstance(m, Tensor):
@@ -270,13 +270,13 @@ class MultiHeadAttention(nn.Module):
             if attn_mask.dim() == 2 and tuple(attn_mask.shape) == (T_q, T_k):
                 _check_mask(attn_mask, attn_mask.shape, "attn_mask", "(T_q, T_k)")
                 attn_mask = attn_mask.view(1, 1, T_q, T_k)
-            elif attn_mask.dim() == 3 and tuple(attn_mask.shape) == (B * H, T_q, T_k):
-                _check_mask(attn_mask, attn_mask.shape, "attn_mask", "(B * H, T_q, T_k)")
-                attn_mask = attn_mask.view(B, H, T_q, T_k)
+            elif attn_mask.dim() == 3 and tuple(attn_mask.shape) == (B * n_h, T_q, T_k):
+                _check_mask(attn_mask, attn_mask.shape, "attn_mask", "(B * n_h, T_q, T_k)")
+                attn_mask = attn_mask.view(B, n_h, T_q, T_k)
             else:
                 raise ValueError(
-                    f"expected attn_mask of shape (T_q, T_k) = ({T_q}, {T_k}) or (B * H, T_q, T_k) = "
-                    f"({B * H}, {T_q}, {T_k}), got {shape_str(attn_mask.shape)}."
+                    f"expected attn_mask of shape (T_q, T_k) = ({T_q}, {T_k}) or (B * n_h, T_q, T_k) = "
+                    f"({B * n_h}, {T_q}, {T_k}), got {shape_str(attn_mask.shape)}."
                 )
             parts.append(attn_mask)
         if key_padding_mask is not None:
@@ -300,31 +300,31 @@ class MultiHeadAttention(nn.Module):
             total = total + p
         return total
 
-    def steps(self, query, key, value, key_padding_mask=None, attn_mask=None) -> dict[str, Tensor]:
+    def parts(self, query, key, value, key_padding_mask=None, attn_mask=None) -> dict[str, Tensor]:
         r"""Every intermediate quantity of the formula, for plotting and teaching.
 
-        Returns a dict with ``Q``, ``K``, ``V`` (each ``(B, H, T, d_h)``), ``scores``
-        (:math:`Q_h K_h^\top / \sqrt{d_h}` before masking, ``(B, H, T_q, T_k)``), ``mask`` (``None``, or the
-        combined mask in :func:`masked_softmax`'s convention), ``weights`` (``(B, H, T_q, T_k)``), ``heads``
-        (``(B, H, T_q, d_h)``), ``concat`` (``(B, T_q, E)``) and ``output`` (``(B, T_q, E)``).
+        Returns a dict with ``Q``, ``K``, ``V`` (each ``(B, n_h, T, d_h)``), ``scores``
+        (:math:`Q_h K_h^\top / \sqrt{d_h}` before masking, ``(B, n_h, T_q, T_k)``), ``mask`` (``None``, or the
+        combined mask in :func:`masked_softmax`'s convention), ``weights`` (``(B, n_h, T_q, T_k)``), ``heads``
+        (``(B, n_h, T_q, d_h)``), ``concat`` (``(B, T_q, d_model)``) and ``output`` (``(B, T_q, d_model)``).
         """
         self._check_inputs(query, key, value)
-        B, T_q, E = query.shape
+        B, T_q, d_model = query.shape
         T_k = key.shape[1]
         w_q, w_k, w_v = self.in_proj_weight.chunk(3)
         b_q = b_k = b_v = None
         if self.in_proj_bias is not None:
             b_q, b_k, b_v = self.in_proj_bias.chunk(3)
-        Q = self._split_heads(F.linear(query, w_q, b_q))  # (B, H, T_q, d_h)
-        K = self._split_heads(F.linear(key, w_k, b_k))  # (B, H, T_k, d_h)
-        V = self._split_heads(F.linear(value, w_v, b_v))  # (B, H, T_k, d_h)
+        Q = self._split_heads(F.linear(query, w_q, b_q))  # (B, n_h, T_q, d_h)
+        K = self._split_heads(F.linear(key, w_k, b_k))  # (B, n_h, T_k, d_h)
+        V = self._split_heads(F.linear(value, w_v, b_v))  # (B, n_h, T_k, d_h)
         mask = self._combined_mask(B, T_q, T_k, key_padding_mask, attn_mask)
-        scores = Q @ K.transpose(-2, -1) / math.sqrt(self.head_dim)  # (B, H, T_q, T_k)
-        weights = masked_softmax(scores, mask)  # (B, H, T_q, T_k)
+        scores = Q @ K.transpose(-2, -1) / math.sqrt(self.head_dim)  # (B, n_h, T_q, T_k)
+        weights = masked_softmax(scores, mask)  # (B, n_h, T_q, T_k)
         dropped = F.dropout(weights, self.dropout, self.training) if self.dropout > 0 else weights
-        heads = dropped @ V  # (B, H, T_q, d_h)
-        concat = heads.transpose(1, 2).reshape(B, T_q, E)  # (B, T_q, E)
-        output = self.out_proj(concat)  # (B, T_q, E)
+        heads = dropped @ V  # (B, n_h, T_q, d_h)
+        concat = heads.transpose(1, 2).reshape(B, T_q, d_model)  # (B, T_q, d_model)
+        output = self.out_proj(concat)  # (B, T_q, d_model)
         return {
             "Q": Q,
             "K": K,
@@ -338,15 +338,16 @@ class MultiHeadAttention(nn.Module):
         }
 
     def forward(self, query, key, value, key_padding_mask=None, attn_mask=None):
-        s = self.steps(query, key, value, key_padding_mask, attn_mask)
-        return s["output"], s["weights"]  # (B, T_q, E), (B, H, T_q, T_k)
+        s = self.parts(query, key, value, key_padding_mask, attn_mask)
+        return s["output"], s["weights"]  # (B, T_q, d_model), (B, n_h, T_q, T_k)
 
     # -- incremental decoding (a key/value cache; used by s2s_lab.decoding) ----------------------
     def project_kv(self, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor]:
         r"""Every head's keys and values, :math:`K_h = X_k W^K_h + b^K_h` and :math:`V_h = X_v W^V_h + b^V_h`,
         computed once so that later queries can reuse them (see :meth:`attend`).
 
-        Inputs: **key** ``(B, T_k, E)``, **value** ``(B, T_k, E)``. Outputs: ``(K, V)``, each ``(B, H, T_k, d_h)``.
+        Inputs: **key** ``(B, T_k, d_model)``, **value** ``(B, T_k, d_model)``.
+        Outputs: ``(K, V)``, each ``(B, n_h, T_k, d_h)``.
         """
         self._check_inputs(key, key, value)
         _, w_k, w_v = self.in_proj_weight.chunk(3)
@@ -360,27 +361,27 @@ class MultiHeadAttention(nn.Module):
         output and weights as :meth:`forward` (without ``attn_mask``), for incremental decoding with a
         key/value cache, where each new query reuses the :math:`K_h, V_h` of every earlier position.
 
-        Inputs: **query** ``(B, T_q, E)``; **K**, **V** ``(B, H, T_k, d_h)``; **key_padding_mask** ``(B, T_k)``
-        boolean, True = padding. Outputs: ``(output (B, T_q, E), weights (B, H, T_q, T_k))``.
+        Inputs: **query** ``(B, T_q, d_model)``; **K**, **V** ``(B, n_h, T_k, d_h)``; **key_padding_mask** ``(B, T_k)``
+        boolean, True = padding. Outputs: ``(output (B, T_q, d_model), weights (B, n_h, T_q, T_k))``.
         """
         check_float(query, "query", self.in_proj_weight)
-        H, d_h = self.num_heads, self.head_dim
+        n_h, d_h = self.num_heads, self.head_dim
         ok = query.dim() == 3 and query.shape[-1] == self.embed_dim and K.dim() == 4 and K.shape == V.shape
-        if not (ok and tuple(K.shape[:2]) == (query.shape[0], H) and K.shape[3] == d_h):
+        if not (ok and tuple(K.shape[:2]) == (query.shape[0], n_h) and K.shape[3] == d_h):
             raise ValueError(
-                f"expected query (B, T_q, E={self.embed_dim}) and cached K, V (B, H={self.num_heads}, T_k, "
+                f"expected query (B, T_q, d_model={self.embed_dim}) and cached K, V (B, n_h={self.num_heads}, T_k, "
                 f"d_h={self.head_dim}), got {shape_str(query.shape)}, {shape_str(K.shape)} and {shape_str(V.shape)}."
             )
-        B, T_q, E = query.shape
+        B, T_q, d_model = query.shape
         w_q, _, _ = self.in_proj_weight.chunk(3)
         b_q = None if self.in_proj_bias is None else self.in_proj_bias.chunk(3)[0]
-        Q = self._split_heads(F.linear(query, w_q, b_q))  # (B, H, T_q, d_h)
+        Q = self._split_heads(F.linear(query, w_q, b_q))  # (B, n_h, T_q, d_h)
         mask = self._combined_mask(B, T_q, K.shape[2], key_padding_mask, None)
-        scores = Q @ K.transpose(-2, -1) / math.sqrt(self.head_dim)  # (B, H, T_q, T_k)
-        weights = masked_softmax(scores, mask)  # (B, H, T_q, T_k)
+        scores = Q @ K.transpose(-2, -1) / math.sqrt(self.head_dim)  # (B, n_h, T_q, T_k)
+        weights = masked_softmax(scores, mask)  # (B, n_h, T_q, T_k)
         dropped = F.dropout(weights, self.dropout, self.training) if self.dropout > 0 else weights
-        concat = (dropped @ V).transpose(1, 2).reshape(B, T_q, E)  # (B, T_q, E)
-        return self.out_proj(concat), weights  # (B, T_q, E), (B, H, T_q, T_k)
+        concat = (dropped @ V).transpose(1, 2).reshape(B, T_q, d_model)  # (B, T_q, d_model)
+        return self.out_proj(concat), weights  # (B, T_q, d_model), (B, n_h, T_q, T_k)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -459,8 +459,8 @@ class TransformerDecoderLayer(TransformerLayerBase):
         :math:`m` (``"memory"``, computed once), and the self-attention's of the positions decoded so far
         (``"self"``, none yet). Each entry is a pair ``(K, V)`` of shape ``(B, nhead, T_k, d_model / nhead)``."""
         self._check(memory, "memory")
-        K, V = self.multihead_attn.project_kv(memory, memory)  # (B, H, S, d_h)
-        empty = K.new_zeros(K.shape[0], K.shape[1], 0, K.shape[3])  # (B, H, 0, d_h)
+        K, V = self.multihead_attn.project_kv(memory, memory)  # (B, n_h, S, d_h)
+        empty = K.new_zeros(K.shape[0], K.shape[1], 0, K.shape[3])  # (B, n_h, 0, d_h)
         return {"memory": (K, V), "self": (empty, empty)}
 
     def forward_step(self, x: Tensor, cache: dict, memory_key_padding_mask: Tensor | None = None):
@@ -480,8 +480,8 @@ class TransformerDecoderLayer(TransformerLayerBase):
         new_cache = {"memory": cache["memory"]}
 
         def sa(y):
-            k, v = self.self_attn.project_kv(y, y)  # (B, H, 1, d_h)
-            K, V = (torch.cat([old, new], dim=2) for old, new in zip(cache["self"], (k, v)))  # (B, H, t, d_h)
+            k, v = self.self_attn.project_kv(y, y)  # (B, n_h, 1, d_h)
+            K, V = (torch.cat([old, new], dim=2) for old, new in zip(cache["self"], (k, v)))  # (B, n_h, t, d_h)
             new_cache["self"] = (K, V)
             out, w = self.self_attn.attend(y, K, V)
             return self.dropout1(out), w
@@ -493,7 +493,7 @@ class TransformerDecoderLayer(TransformerLayerBase):
         x, w_self = self.residual(x, sa, self.norm1)
         x, w_cross = self.residual(x, ca, self.norm2)
         x, _ = self.residual(x, self.feed_forward, self.norm3)
-        return x, new_cache, w_self, w_cross  # (B, 1, d), dict, (B, H, 1, t), (B, H, 1, S)
+        return x, new_cache, w_self, w_cross  # (B, 1, d), dict, (B, n_h, 1, t), (B, n_h, 1, S)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -654,8 +654,8 @@ class Seq2SeqTransformer(nn.Module):
         x = self.encoder_norm(x)  # (B, S, d)
         return (x, weights) if return_weights else x
 
-    def self_attention_steps(self, src: Tensor, src_mask: Tensor, layer: int = 0, causal: bool = False) -> dict:
-        """Every quantity of encoder layer ``layer``'s self-attention (see :meth:`MultiHeadAttention.steps`):
+    def self_attention_parts(self, src: Tensor, src_mask: Tensor, layer: int = 0, causal: bool = False) -> dict:
+        """Every quantity of encoder layer ``layer``'s self-attention (see :meth:`MultiHeadAttention.parts`):
         ``Q``, ``K``, ``V``, ``scores``, ``mask``, ``weights``, ``heads``, ... for ``src (B, S)``.
 
         The layer's input is the output of the layers below it (LayerNorm'd first when ``norm_first``).
@@ -672,7 +672,7 @@ class Seq2SeqTransformer(nn.Module):
         lay = self.encoder_layers[layer]
         a = lay.norm1(x) if lay.norm_first else x
         mask = causal_mask(src.shape[1], src.device) if causal else None
-        return lay.self_attn.steps(a, a, a, key_padding_mask=~src_mask, attn_mask=mask)
+        return lay.self_attn.parts(a, a, a, key_padding_mask=~src_mask, attn_mask=mask)
 
     def decode(self, tgt_in: Tensor, memory: Tensor, src_mask: Tensor, return_weights: bool = False):
         """Logits ``(B, T, V)`` for every position of ``tgt_in`` at once (causal mask); with ``return_weights``,

@@ -12,7 +12,7 @@ from s2s_lab.experiments.compare import (
     date_models,
     decoding_speed,
     format_table,
-    sequential_steps,
+    sequential_ops,
     summary_row,
     train_one,
     updates_to_reach,
@@ -37,12 +37,12 @@ def _setup():
     return test, rnn, tf
 
 
-def test_counts_and_sequential_steps():
+def test_counts_and_sequential_ops():
     _, rnn, tf = _setup()
     assert count_parameters(rnn) == sum(p.numel() for p in rnn.parameters())
     tf.src_embed.weight.requires_grad_(False)
     assert count_parameters(tf) == sum(p.numel() for p in tf.parameters()) - tf.src_embed.weight.numel()
-    assert sequential_steps(rnn, 20, 11) == 31 and sequential_steps(tf, 20, 11) == 3
+    assert sequential_ops(rnn, 20, 11) == 31 and sequential_ops(tf, 20, 11) == 3
 
 
 def test_updates_to_reach_is_the_first_check_at_the_level():
@@ -71,7 +71,7 @@ def test_summary_row_and_table():
     row = summary_row("tf", Run(tf, 0.003, hist, clock), test, 6, 5, 6)
     scores = evaluate(tf, test)
     assert row["parameters"] == count_parameters(tf) and row["updates"] == 4 and row["ms / update"] == 500.0
-    assert row["test exact match"] == scores["exact_match"] and row["sequential steps"] == 3
+    assert row["test exact match"] == scores["exact_match"] and row["sequential ops"] == 3
     assert row["updates to 90% (val.)"] == 2 and row["learning rate"] == 0.003
     rnn.train()
     assert row["decode seq/s"] > 0 and decoding_speed(rnn, test, 6) > 0

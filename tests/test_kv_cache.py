@@ -110,7 +110,7 @@ def test_decode_step_refuses_a_position_past_max_len():
 def test_attend_names_the_shapes_it_expects():
     mha = MultiHeadAttention(16, 4)
     K, V = mha.project_kv(torch.randn(2, 5, 16), torch.randn(2, 5, 16))
-    with pytest.raises(ValueError, match=r"cached K, V \(B, H=4, T_k, d_h=4\), got \(2, 1, 16\), \(2, 4, 5, 4\)"):
+    with pytest.raises(ValueError, match=r"cached K, V \(B, n_h=4, T_k, d_h=4\), got \(2, 1, 16\), \(2, 4, 5, 4\)"):
         mha.attend(torch.randn(2, 1, 16), K, V[:, :, :3])
     with pytest.raises(ValueError, match=r"cached K, V"):
         mha.attend(torch.randn(3, 1, 16), K, V)

@@ -330,15 +330,15 @@ def test_trains_with_the_training_engine_and_checkpoints(one_thread, tmp_path):
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
-def test_self_attention_steps_are_the_encoders(norm_first):
+def test_self_attention_parts_are_the_encoders(norm_first):
     model = _model(norm_first)
     src, src_mask, _ = _batch()
     _, weights = model.encode(src, src_mask, return_weights=True)
     for layer in range(2):
-        s = model.self_attention_steps(src, src_mask, layer)
+        s = model.self_attention_parts(src, src_mask, layer)
         torch.testing.assert_close(s["weights"], weights[layer])
         assert s["Q"].shape == (2, 2, 5, 8)
-    s = model.self_attention_steps(src, src_mask, 1, causal=True)
+    s = model.self_attention_parts(src, src_mask, 1, causal=True)
     assert torch.all(s["weights"][..., causal_mask(5)] == 0)
     with pytest.raises(ValueError, match=r"encoder layer in 0..1, got 2"):
-        model.self_attention_steps(src, src_mask, 2)
+        model.self_attention_parts(src, src_mask, 2)

@@ -96,7 +96,7 @@ def test_attention_demo_panels_hold_the_heads_numbers(attn_demo):
     np.testing.assert_allclose(
         attn_demo.images["weights"].get_array(), _expected(attn_demo, "abc 12", 1, 3, False), atol=1e-5
     )
-    s = attn_demo.steps
+    s = attn_demo.parts
     np.testing.assert_allclose(attn_demo.images["Q"].get_array(), s["Q"][0, 3].numpy())
     np.testing.assert_allclose(
         attn_demo.images["heads"].get_array(), (s["weights"][0, 3] @ s["V"][0, 3]).numpy(), atol=1e-6

@@ -3,7 +3,7 @@ checkpoint script run the very same code: :mod:`.memory` (notebooks 02-03), :mod
 :mod:`.compare` (06)."""
 
 from . import compare, memory, seq2seq
-from .compare import compare_on_dates, date_models, decoding_speed, format_table, sequential_steps, summary_row
+from .compare import compare_on_dates, date_models, decoding_speed, format_table, sequential_ops, summary_row
 from .memory import (
     DELAY_SWEEP,
     DELAYS,
@@ -75,7 +75,7 @@ __all__ = [
     "date_models",
     "compare_on_dates",
     "decoding_speed",
-    "sequential_steps",
+    "sequential_ops",
     "summary_row",
     "format_table",
     "FIGURES",

@@ -8,7 +8,7 @@ the same date task, the same batches and the same number of updates, each at its
 - :func:`learning_rate_sweep`: how :data:`LEARNING_RATES` were chosen (``bench/bench_compare.py``).
 - :func:`summary_row` / :func:`format_table`: the table of the notebook.
 
-**What is the same everywhere, what is not.** Parameter counts, sequential steps, learning rates and update
+**What is the same everywhere, what is not.** Parameter counts, sequential ops, learning rates and update
 counts are fixed by the code. Accuracies and the number of updates to reach a level depend on training, so
 they vary a little between machines and seeds; timings depend on the machine and on what else runs on it.
 Both kinds are printed with the mark ``≈`` (:func:`~s2s_lab.reproducibility.measured`).
@@ -204,7 +204,7 @@ def decoding_speed(model: nn.Module, loader, max_len: int, repeats: int = 1) -> 
     return n / best
 
 
-def sequential_steps(model: nn.Module, src_len: int, tgt_len: int) -> int:
+def sequential_ops(model: nn.Module, src_len: int, tgt_len: int) -> int:
     """How many computations must run one after another in a teacher-forced training pass, for a source of
     ``src_len`` and a target of ``tgt_len`` tokens: a recurrent encoder-decoder steps through every position
     (``src_len + tgt_len``); a Transformer through its layers only, whatever the lengths."""
@@ -214,7 +214,7 @@ def sequential_steps(model: nn.Module, src_len: int, tgt_len: int) -> int:
 
 
 def summary_row(name: str, run: Run, test_loader, max_len: int, src_len: int, tgt_len: int) -> dict:
-    """One column of the comparison table for the trained ``run``: ``parameters``, ``sequential steps``,
+    """One column of the comparison table for the trained ``run``: ``parameters``, ``sequential ops``,
     ``learning rate``, ``updates``, ``updates to 90% (val.)`` (validation exact match, :func:`updates_to_reach`),
     ``test exact match`` and ``test token acc.``, ``ms / update`` (:class:`UpdateClock`) and greedy
     ``decode seq/s`` (:func:`decoding_speed`)."""
@@ -222,7 +222,7 @@ def summary_row(name: str, run: Run, test_loader, max_len: int, src_len: int, tg
     return {
         "model": name,
         "parameters": count_parameters(run.model),
-        "sequential steps": sequential_steps(run.model, src_len, tgt_len),
+        "sequential ops": sequential_ops(run.model, src_len, tgt_len),
         "learning rate": run.lr,
         "updates": len(run.history.updates),
         "updates to 90% (val.)": updates_to_reach(run.history),
@@ -287,7 +287,7 @@ __all__ = [
     "updates_to_reach",
     "learning_rate_sweep",
     "decoding_speed",
-    "sequential_steps",
+    "sequential_ops",
     "summary_row",
     "format_cell",
     "format_table",

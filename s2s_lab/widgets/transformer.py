@@ -132,7 +132,7 @@ class SelfAttentionDemo(LiveDemo):
     Controls: the text, the layer, the head, and a causal-mask checkbox. Every panel is updated in place.
     The text box takes any string: the spaces around it are dropped, and an empty, too long or unknown input
     is explained in a sentence while the panels keep the last good input.
-    ``steps`` holds the current :meth:`~s2s_lab.transformer.Seq2SeqTransformer.self_attention_steps`.
+    ``parts`` holds the current :meth:`~s2s_lab.transformer.Seq2SeqTransformer.self_attention_parts`.
     """
 
     description = "self-attention explorer"
@@ -200,11 +200,11 @@ class SelfAttentionDemo(LiveDemo):
         was_training = self.model.training
         self.model.eval()
         with torch.no_grad():
-            s = self.model.self_attention_steps(
+            s = self.model.self_attention_parts(
                 self.ids, torch.ones_like(self.ids, dtype=torch.bool), self.layer.value, self.causal.value
             )
         self.model.train(was_training)
-        self.steps = s
+        self.parts = s
         h = self.head.value
         S = self.ids.shape[1]
         blocked = causal_mask(S) if self.causal.value else torch.zeros(S, S, dtype=torch.bool)
