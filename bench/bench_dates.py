@@ -25,7 +25,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--attention", default="additive", help="additive, dot, general, scaled_dot or none")
     p.add_argument("--seconds", type=float, default=60.0, help="time budget (default 60)")
-    p.add_argument("--threads", type=int, default=DATE_RECIPE["threads"], help="CPU threads while training")
+    p.add_argument("--threads", type=int, default=DATE_RECIPE.threads, help="CPU threads while training")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--device", default="cpu")
     args = p.parse_args()

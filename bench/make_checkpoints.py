@@ -9,7 +9,9 @@
   one decodes from the fixed context vector alone, one with additive attention.
 - ``dates_dot`` / ``dates_general`` / ``dates_scaled_dot``: the date recipe of notebook 05
   (:data:`s2s_lab.experiments.DATE_RECIPE`) with the other score functions, for the attention explorer
-  (notebook 05 trains the additive one itself).
+  (notebook 05 trains the additive one itself). The recipe stops at 100% validation exact match, after its
+  epochs, or at the time budget (``--date-seconds``, default 120 s); each checkpoint records its
+  updates, seconds and (since this was added) why it stopped — notebook 05 prints them.
 
 Everything runs with one CPU thread, seeded, so the same command gives the same numbers on the same machine;
 a different budget or a busier machine means a different number of steps, hence a different model.

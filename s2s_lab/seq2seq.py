@@ -30,6 +30,12 @@ with the score function of :mod:`s2s_lab.attention` (``"additive"``: Bahdanau et
 ``"dot"``, ``"general"``: Luong et al., 2015; ``"scaled_dot"``: Vaswani et al., 2017). The decoder's
 hidden size equals the encoder's output size :math:`D \cdot H`, so every score function fits.
 
+Whatever the score, the decoder is **Bahdanau's**: the query is the previous state :math:`s_{t-1}` and
+:math:`c_t` enters the recurrent cell. Luong, Pham & Manning's own decoder differs: it scores the *new*
+state :math:`s_t = \mathrm{cell}(\ldots, s_{t-1})` and predicts from an attentional state
+:math:`\tilde h_t = \tanh(W_c [c_t; s_t])`, fed to the next step ("input feeding"). With ``"dot"`` or
+``"general"`` this module therefore runs Luong's score functions inside Bahdanau's decoder.
+
 Both models implement the collection's interface: ``forward(src, src_mask, tgt_in, teacher_forcing)``
 and ``greedy_decode(src, src_mask, max_len)``; see :class:`Seq2Seq`.
 """
@@ -241,11 +247,15 @@ class Seq2Seq(nn.Module):
         summary = final if isinstance(final, Tensor) else final[0]  # (B, D*H)
         return enc_out, summary, self.decoder.init_state(final)
 
-    def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor, teacher_forcing: float = 1.0) -> Tensor:
+    def check_inputs(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor, teacher_forcing: float) -> None:
+        """Refuse inputs :meth:`forward` cannot read, with a sentence saying what was expected."""
         check_src(src, src_mask, self.encoder.vocab_size)
         check_tgt_in(tgt_in, src.shape[0], self.config["tgt_vocab_size"])
         if not 0.0 <= teacher_forcing <= 1.0:
             raise ValueError(f"expected teacher_forcing in [0, 1], got {teacher_forcing}.")
+
+    def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor, teacher_forcing: float = 1.0) -> Tensor:
+        self.check_inputs(src, src_mask, tgt_in, teacher_forcing)
         enc_out, summary, state = self.encode(src, src_mask)
         y = tgt_in[:, 0]  # (B,) <bos>
         logits = []
@@ -283,4 +293,35 @@ class Seq2Seq(nn.Module):
         return torch.stack(tokens, 1), extras  # (B, T')
 
 
-__all__ = ["unroll", "Encoder", "Decoder", "Seq2Seq", "ATTENTION_KINDS"]
+class SameLengthTagger(nn.Module):
+    r"""A **tagger**, not an encoder-decoder: the common mistake of notebook 04. A bidirectional LSTM reads
+    the source and one dense layer (the same at every position) turns each state into an output token:
+
+    .. math::
+        h_j = [\overrightarrow{h}_j; \overleftarrow{h}_j], \qquad
+        p(y_j \mid x) = \operatorname{softmax}(W h_j + b), \qquad j = 1, \dots, S
+
+    One output per input token: the output has the input's length :math:`S`, whatever the target. That is
+    the right model for *tagging*, where every input token gets one label (parts of speech, named entities;
+    Huang, Xu & Yu, 2015, *Bidirectional LSTM-CRF Models for Sequence Tagging*), and it cannot even
+    represent a target of another length; an encoder-decoder (:class:`Seq2Seq`) writes until ``<eos>``.
+
+    Args:
+        src_vocab_size, tgt_vocab_size: vocabulary sizes; emb_size: :math:`E`; hidden_size: :math:`H` per
+            direction (the encoder is :class:`Encoder` with ``cell="lstm", bidirectional=True``).
+
+    ``forward(src (B, S) long, src_mask (B, S) bool) -> logits (B, S, V)``: one distribution per *source*
+    position.
+    """
+
+    def __init__(self, src_vocab_size: int, tgt_vocab_size: int, emb_size: int = 16, hidden_size: int = 32):
+        super().__init__()
+        self.encoder = Encoder(src_vocab_size, emb_size, hidden_size, cell="lstm", bidirectional=True)
+        self.out = nn.Linear(self.encoder.output_size, tgt_vocab_size)  # W, b: the same at every position
+
+    def forward(self, src: Tensor, src_mask: Tensor) -> Tensor:
+        states, _ = self.encoder(src, src_mask)  # (B, S, 2H)
+        return self.out(states)  # (B, S, V)
+
+
+__all__ = ["unroll", "Encoder", "Decoder", "Seq2Seq", "SameLengthTagger", "ATTENTION_KINDS"]

@@ -180,3 +180,23 @@ def test_decode_text_drops_surrounding_spaces_and_names_invisible_characters():
         decode_text(m, "a b", v, v)
     with pytest.raises(ValueError, match="reads at most 6"):  # too long is said before unknown
         decode_text(m, "zzzzzzzzzz", v, v)
+
+
+def test_same_length_tagger_writes_one_token_per_source_token():
+    """The tagger of notebook 04's common mistake: its output length is the input length, padding apart."""
+    from s2s_lab.seq2seq import SameLengthTagger
+
+    torch.manual_seed(0)
+    tagger = SameLengthTagger(9, 5, emb_size=4, hidden_size=6)
+    src, mask, lengths = _batch()
+    logits = tagger(src, mask)
+    assert logits.shape == (*src.shape, 5)
+    one = tagger(src[2:3, :5], mask[2:3, :5])  # the same sequence, unpadded
+    torch.testing.assert_close(logits[2:3, :5], one, atol=1e-6, rtol=0)
+
+
+def test_forward_checks_in_one_helper():
+    model = Seq2Seq(9, 7, 4, 6)
+    src, mask, _ = _batch()
+    with pytest.raises(ValueError, match="teacher_forcing"):
+        model(src, mask, torch.ones(4, 3, dtype=torch.long), teacher_forcing=1.5)

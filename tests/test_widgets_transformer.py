@@ -143,7 +143,7 @@ def test_static_figures():
 
 
 def test_learning_curves_figure_plots_each_validation_check():
-    h = History(evals=[{"step": 25, "exact_match": 0.2}, {"step": 50, "exact_match": 0.95}])
+    h = History(evals=[{"update": 25, "exact_match": 0.2}, {"update": 50, "exact_match": 0.95}])
     fig = learning_curves_figure({"a": h, "b": h}, level=0.9)
     lines = fig.axes[0].get_lines()
     assert len(lines) == 3  # two models and the dashed level

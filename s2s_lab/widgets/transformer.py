@@ -319,7 +319,7 @@ def learning_curves_figure(histories: dict, level: float | None = None, metric: 
     fig = static_figure(figsize=figsize)
     ax = fig.add_subplot()
     for (label, history), marker in zip(histories.items(), "osd^v"):
-        points = [(e["step"], e[metric]) for e in history.evals if metric in e]
+        points = [(e["update"], e[metric]) for e in history.evals if metric in e]
         ax.plot(*zip(*points), marker=marker, ms=3, label=label)
     if level is not None:
         ax.axhline(level, color="grey", ls="--", lw=1)
