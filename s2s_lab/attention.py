@@ -436,10 +436,11 @@ class AdditiveAttention(_SingleQueryAttention):
     Learning to Align and Translate*, appendix A.1.2).
 
     .. math::
-        e_j = v^\top \tanh(W_q\, q + W_k\, k_j), \qquad
-        \alpha_j = \frac{\exp(e_j)}{\sum_{j'} \exp(e_{j'})}, \qquad c = \sum_j \alpha_j\, v_j
+        e_j = v_a^\top \tanh(W_q\, q + W_k\, k_j), \qquad
+        \alpha_j = \frac{\exp(e_j)}{\sum_{j'} \exp(e_{j'})}, \qquad c = \sum_j \alpha_j\, \mathrm{value}_j
 
-    (the last :math:`v_j` are the *values*, by default the keys themselves).
+    (the values are by default the keys themselves; Bahdanau et al. write :math:`W_a, U_a` for
+    :math:`W_q, W_k`).
 
     Args:
         query_size: :math:`D_q`, the size of the query (the decoder state :math:`s_{i-1}`).
@@ -455,7 +456,7 @@ class AdditiveAttention(_SingleQueryAttention):
     unmasked positions and are exactly 0 on the masked ones.
 
     Attributes: ``W_q`` (``nn.Linear(D_q, A, bias=False)``), ``W_k`` (``nn.Linear(D_k, A, bias=False)``),
-    ``v`` (``nn.Linear(A, 1, bias=False)``).
+    ``v`` (``nn.Linear(A, 1, bias=False)``, holding :math:`v_a^\top`).
     """
 
     def __init__(self, query_size: int, key_size: int, attn_size: int):

@@ -72,7 +72,7 @@ def test_shipped_metadata_says_what_the_data_readme_says():
     from s2s_lab.experiments import shipped_metadata
 
     info = shipped_metadata("dates_general")
-    assert info["task"] == "dates" and info["steps"] == 408 and info["test_exact_match"] == pytest.approx(0.956)
+    assert info["task"] == "dates" and info["updates"] == 408 and info["test_exact_match"] == pytest.approx(0.956)
 
 
 def test_reversal_alignment_of_the_shipped_model_is_off_by_one():
