@@ -5,8 +5,8 @@ A map of the package (the README's contributor section has the same, with the ru
 - **Math**, one module per concept, importing torch and the small shared modules below, never the
   trainer, matplotlib or ipywidgets: :mod:`.cells`, :mod:`.layers`, :mod:`.gate_variants`,
   :mod:`.gradient_flow`, :mod:`.sequence_classifier`, :mod:`.seq2seq`, :mod:`.attention`,
-  :mod:`.transformer`; the tasks and their data: :mod:`.encoding`, :mod:`.memory_tasks`, :mod:`.data`,
-  :mod:`.tasks`.
+  :mod:`.transformer`, :mod:`.decoding`; the tasks and their data: :mod:`.encoding`, :mod:`.memory_tasks`,
+  :mod:`.data`, :mod:`.tasks`.
 - **Shared by the models**: :mod:`._checks` (input checks), :mod:`.interface` (what every seq2seq model
   offers, text decoding) and :mod:`.checkpoints` (save, load, the shipped files).
 - **Training**: :mod:`.training` (one :func:`fit` for classifiers and seq2seq models, one
@@ -30,6 +30,9 @@ from .checkpoints import load_checkpoint, save_checkpoint
 
 # Encoder-decoder: data, tasks, models (notebooks 04-05)
 from .data import BOS, EOS, PAD, UNK, Batch, PairDataset, Vocab, collate, make_loader, tokenise
+
+# Decoding: greedy, beam search, sampling (notebook 07)
+from .decoding import BeamResult, Hypothesis, beam_search, greedy, length_penalty, sample, sampling_distribution
 
 # The memory task and a classifier to train on it, formula variants (notebooks 02-03)
 from .gate_variants import GRUPaper, GRUPaperCell
@@ -121,5 +124,12 @@ __all__ = [
     "count_parameters",
     "save_checkpoint",
     "load_checkpoint",
+    "Hypothesis",
+    "BeamResult",
+    "greedy",
+    "beam_search",
+    "length_penalty",
+    "sample",
+    "sampling_distribution",
 ]
 __version__ = "0.1.0"

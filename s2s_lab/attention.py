@@ -323,6 +323,47 @@ class MultiHeadAttention(nn.Module):
         s = self.steps(query, key, value, key_padding_mask, attn_mask)
         return s["output"], s["weights"]  # (B, T_q, E), (B, H, T_q, T_k)
 
+    # -- incremental decoding (a key/value cache; used by s2s_lab.decoding) ----------------------
+    def project_kv(self, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor]:
+        r"""Every head's keys and values, :math:`K_h = X_k W^K_h + b^K_h` and :math:`V_h = X_v W^V_h + b^V_h`,
+        computed once so that later queries can reuse them (see :meth:`attend`).
+
+        Inputs: **key** ``(B, T_k, E)``, **value** ``(B, T_k, E)``. Outputs: ``(K, V)``, each ``(B, H, T_k, d_h)``.
+        """
+        self._check_inputs(key, key, value)
+        _, w_k, w_v = self.in_proj_weight.chunk(3)
+        b_k = b_v = None
+        if self.in_proj_bias is not None:
+            _, b_k, b_v = self.in_proj_bias.chunk(3)
+        return self._split_heads(F.linear(key, w_k, b_k)), self._split_heads(F.linear(value, w_v, b_v))
+
+    def attend(self, query: Tensor, K: Tensor, V: Tensor, key_padding_mask: Tensor | None = None):
+        r"""Attention of ``query`` to keys and values already projected by :meth:`project_kv`: the same
+        output and weights as :meth:`forward` (without ``attn_mask``), for incremental decoding with a
+        key/value cache, where each new query reuses the :math:`K_h, V_h` of every earlier position.
+
+        Inputs: **query** ``(B, T_q, E)``; **K**, **V** ``(B, H, T_k, d_h)``; **key_padding_mask** ``(B, T_k)``
+        boolean, True = padding. Outputs: ``(output (B, T_q, E), weights (B, H, T_q, T_k))``.
+        """
+        check_float(query, "query", self.in_proj_weight)
+        H, d_h = self.num_heads, self.head_dim
+        ok = query.dim() == 3 and query.shape[-1] == self.embed_dim and K.dim() == 4 and K.shape == V.shape
+        if not (ok and tuple(K.shape[:2]) == (query.shape[0], H) and K.shape[3] == d_h):
+            raise ValueError(
+                f"expected query (B, T_q, E={self.embed_dim}) and cached K, V (B, H={self.num_heads}, T_k, "
+                f"d_h={self.head_dim}), got {shape_str(query.shape)}, {shape_str(K.shape)} and {shape_str(V.shape)}."
+            )
+        B, T_q, E = query.shape
+        w_q, _, _ = self.in_proj_weight.chunk(3)
+        b_q = None if self.in_proj_bias is None else self.in_proj_bias.chunk(3)[0]
+        Q = self._split_heads(F.linear(query, w_q, b_q))  # (B, H, T_q, d_h)
+        mask = self._combined_mask(B, T_q, K.shape[2], key_padding_mask, None)
+        scores = Q @ K.transpose(-2, -1) / math.sqrt(self.head_dim)  # (B, H, T_q, T_k)
+        weights = masked_softmax(scores, mask)  # (B, H, T_q, T_k)
+        dropped = F.dropout(weights, self.dropout, self.training) if self.dropout > 0 else weights
+        concat = (dropped @ V).transpose(1, 2).reshape(B, T_q, E)  # (B, T_q, E)
+        return self.out_proj(concat), weights  # (B, T_q, E), (B, H, T_q, T_k)
+
 
 # ----------------------------------------------------------------------------------------------
 # Attention for an RNN decoder: one query vector per sequence

@@ -436,6 +436,45 @@ class TransformerDecoderLayer(TransformerLayerBase):
             memory_is_causal,
         )[0]
 
+    # -- incremental decoding (a key/value cache; used by s2s_lab.decoding) ----------------------
+    def start_cache(self, memory: Tensor) -> dict:
+        r"""The cache for :meth:`forward_step`: the cross-attention's keys and values of the memory
+        :math:`m` (``"memory"``, computed once), and the self-attention's of the positions decoded so far
+        (``"self"``, none yet). Each entry is a pair ``(K, V)`` of shape ``(B, nhead, T_k, d_model / nhead)``."""
+        self._check(memory, "memory")
+        K, V = self.multihead_attn.project_kv(memory, memory)  # (B, H, S, d_h)
+        empty = K.new_zeros(K.shape[0], K.shape[1], 0, K.shape[3])  # (B, H, 0, d_h)
+        return {"memory": (K, V), "self": (empty, empty)}
+
+    def forward_step(self, x: Tensor, cache: dict, memory_key_padding_mask: Tensor | None = None):
+        r"""Incremental decoding: the layer's output at the newest position only, ``x (B, 1, d_model)``.
+
+        Position :math:`t` attends to itself and to the earlier positions, whose self-attention keys and
+        values are in ``cache["self"]``: appending its own :math:`k_t, v_t` gives exactly the row :math:`t`
+        of :meth:`forward` under the causal mask, at the cost of one position instead of :math:`t`.
+
+        Outputs: ``(x (B, 1, d_model), new cache (self part one position longer), self-attention weights
+        (B, nhead, 1, t), cross-attention weights (B, nhead, 1, S))``.
+        """
+        self._check(x, "x")
+        new_cache = {"memory": cache["memory"]}
+
+        def sa(y):
+            k, v = self.self_attn.project_kv(y, y)  # (B, H, 1, d_h)
+            K, V = (torch.cat([old, new], dim=2) for old, new in zip(cache["self"], (k, v)))  # (B, H, t, d_h)
+            new_cache["self"] = (K, V)
+            out, w = self.self_attn.attend(y, K, V)
+            return self.dropout1(out), w
+
+        def ca(y):
+            out, w = self.multihead_attn.attend(y, *cache["memory"], key_padding_mask=memory_key_padding_mask)
+            return self.dropout2(out), w
+
+        x, w_self = self.residual(x, sa, self.norm1)
+        x, w_cross = self.residual(x, ca, self.norm2)
+        x, _ = self.residual(x, self.feed_forward, self.norm3)
+        return x, new_cache, w_self, w_cross  # (B, 1, d), dict, (B, H, 1, t), (B, H, 1, S)
+
 
 # ----------------------------------------------------------------------------------------------
 # The encoder-decoder model
@@ -656,3 +695,50 @@ class Seq2SeqTransformer(nn.Module):
             "self_attention": w_self,
         }
         return ys[:, 1:], extras
+
+    # -- incremental decoding (a key/value cache; used by s2s_lab.decoding) ----------------------
+    def start_cache(self, memory: Tensor) -> list[dict]:
+        """One :meth:`TransformerDecoderLayer.start_cache` per decoder layer, for :meth:`decode_step`."""
+        return [layer.start_cache(memory) for layer in self.decoder_layers]
+
+    def decode_step(self, y_prev: Tensor, cache: list[dict], src_mask: Tensor):
+        r"""One step of incremental decoding with a key/value cache: the logits of the next token after
+        ``y_prev``, which sits at position :math:`t` = the number of positions already in ``cache``.
+
+        Equal to ``decode(tgt_in, memory, src_mask)[:, t]`` for ``tgt_in`` the tokens fed so far, but each
+        layer computes its self-attention for the new position only (its keys and values are appended to the
+        cache) and reuses the memory's cross-attention keys and values: :math:`O(t)` work per step instead
+        of :math:`O(t^2)`.
+
+        Inputs: **y_prev** ``(B,) long``; **cache** from :meth:`start_cache` or a previous step;
+        **src_mask** ``(B, S) bool`` (True = real token).
+
+        Outputs: ``(logits (B, V), new cache, self-attention weights, cross-attention weights)``, the weights
+        a list over layers of ``(B, nhead, 1, t + 1)`` and ``(B, nhead, 1, S)``.
+        """
+        V = self.tgt_embed.num_embeddings
+        if not isinstance(y_prev, Tensor) or y_prev.dtype != torch.long or y_prev.dim() != 1:
+            got = f"{y_prev.dtype} of shape {shape_str(y_prev.shape)}" if isinstance(y_prev, Tensor) else y_prev
+            raise ValueError(f"expected y_prev as token ids: a long tensor of shape (B,), got {got}.")
+        if y_prev.numel() and (y_prev.min() < 0 or y_prev.max() >= V):
+            raise ValueError(f"expected y_prev token ids in [0, {V - 1}], got ids up to {int(y_prev.max())}.")
+        if len(cache) != len(self.decoder_layers):
+            raise ValueError(
+                f"expected a cache of {len(self.decoder_layers)} layers (from start_cache), got {len(cache)}."
+            )
+        t = cache[0]["self"][0].shape[2]
+        if t >= self.max_len:
+            raise ValueError(
+                f"position {t} is past this model's max_len={self.max_len} (its positional encoding); "
+                f"decode at most {self.max_len} tokens or build the model with a larger max_len."
+            )
+        x = self.tgt_embed(y_prev[:, None]) * math.sqrt(self.d_model)  # (B, 1, d)
+        x = self.pos.dropout(x + self.pos.pe[t].to(x.dtype))  # (B, 1, d): sqrt(d) E[y] + PE_t
+        new_cache, w_self, w_cross = [], [], []
+        for layer, c in zip(self.decoder_layers, cache):
+            x, c, ws, wc = layer.forward_step(x, c, memory_key_padding_mask=~src_mask)
+            new_cache.append(c)
+            w_self.append(ws)
+            w_cross.append(wc)
+        logits = self.generator(self.decoder_norm(x))[:, 0]  # (B, V)
+        return logits, new_cache, w_self, w_cross

@@ -37,6 +37,7 @@ MATH = [
     "subwords",
     "translation_data",
     "bleu",
+    "decoding",
 ]
 ON_TOP = {"training", "experiments", "exercises", "widgets", "reproducibility", "environment"}
 

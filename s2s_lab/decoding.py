@@ -1,0 +1,681 @@
+r"""Decoding: from a trained sequence-to-sequence model to output sequences, for both model kinds.
+
+A model gives one token at a time, :math:`p(y_t \mid y_{<t}, x)`; the log-probability of a whole output
+:math:`y = y_1 \dots y_{|y|}` (ending in ``<eos>``) is the sum
+
+.. math::
+    \log P(y \mid x) = \sum_{t=1}^{|y|} \log p(y_t \mid y_{<t}, x)
+
+The most probable output cannot be found by trying all :math:`V^{T}` sequences; the decoders here
+approximate it (greedy, beam search) or draw from :math:`P` instead (sampling).
+
+**Greedy** (:func:`greedy`): :math:`\hat y_t = \arg\max_w p(w \mid \hat y_{<t}, x)`, fed back in, until
+``<eos>``.
+
+**Beam search** (:func:`beam_search`; Graves, 2012; Sutskever et al., 2014) keeps the :math:`k` most
+probable unfinished outputs, the *open hypotheses* :math:`\mathcal{B}_{t-1}`, and at each step :math:`t`
+(:func:`beam_step`):
+
+1. *expands* every open hypothesis :math:`y` with every token :math:`w` (:math:`k \cdot V` candidates):
+   :math:`\log P(y w \mid x) = \log P(y \mid x) + \log p(w \mid y, x)`;
+2. *ranks* the candidates by :math:`\log P` (all have length :math:`t`, so this is also their score's order);
+3. *sets aside* the candidates that end in ``<eos>`` and rank among the :math:`k` best: they are finished,
+   :math:`\mathcal{F} \leftarrow \mathcal{F} \cup \{y \langle eos \rangle\}`;
+4. *prunes*: the :math:`k` best candidates that do not end in ``<eos>`` are :math:`\mathcal{B}_t`.
+
+Finished hypotheses of different lengths are compared by their **score**
+
+.. math::
+    s(y) = \frac{\log P(y \mid x)}{\operatorname{lp}(y)}, \qquad
+    \operatorname{lp}(y) = \frac{(5 + |y|)^\alpha}{(5 + 1)^\alpha}\ \ (\texttt{"wu"}\text{, the default})
+    \quad \text{or} \quad \operatorname{lp}(y) = |y|^\alpha\ \ (\texttt{"power"})
+
+(:func:`length_penalty`; ``"wu"`` is Wu et al., 2016; ``"power"`` is the one of *Dive into Deep Learning*,
+Zhang et al.). :math:`|y|` counts the output tokens including ``<eos>``. With :math:`\alpha = 0`,
+:math:`\operatorname{lp} = 1` and the score is the log-probability, which favours short outputs (every
+token multiplies :math:`P` by a number below one); :math:`\alpha > 0` divides part of that away.
+
+**When to stop** (:func:`search_is_over`). Extending a hypothesis can only lower :math:`\log P(y \mid x)
+\le 0`, and :math:`\operatorname{lp}` grows with the length, so an open hypothesis can at best reach
+:math:`\log P(y \mid x) / \operatorname{lp}(T_{max})`, :math:`T_{max}` = ``max_len``. A sentence's search
+stops when its :math:`k` best finished hypotheses score at least that much for every open one, or at
+:math:`T_{max}`, where the hypotheses still open are *cut* and returned as unfinished. With :math:`k`
+large enough that nothing is pruned the search is exact (the tests compare it with trying every sequence).
+
+**Sampling** (:func:`sample`) draws :math:`y_t \sim q(\cdot \mid y_{<t}, x)`, the model's distribution
+reshaped by :func:`sampling_distribution` (in this order; :math:`z` are the logits):
+
+- *temperature* :math:`T > 0`: :math:`q_i \propto \exp(z_i / T)` (:math:`T \to 0`: greedy; :math:`T = 1`:
+  the model's own distribution; :math:`T > 1`: flatter);
+- *top-k* (Fan, Lewis & Dauphin, 2018): keep the :math:`k` most probable tokens, renormalise;
+- *top-p*, the nucleus (Holtzman et al., 2020): keep the smallest set of most probable tokens whose
+  probabilities add up to at least :math:`p`, renormalise.
+
+A ``torch.Generator`` seeds the draws, so the same seed gives the same sample.
+
+**Step by step.** The decoders need one thing from a model, a *stepper* (:func:`make_stepper`):
+``start(src, src_mask) -> state``, ``step(state, y_prev) -> (log_probs (N, V), state, attention (N, S))``
+and ``reorder(state, index)`` (the beams that survive a step). :class:`RNNStepper` serves :class:`Seq2Seq`
+(with or without attention) through :meth:`Decoder.step`; :class:`TransformerStepper` serves
+:class:`Seq2SeqTransformer` through :meth:`Seq2SeqTransformer.decode_step`, which keeps every decoder layer's
+keys and values (a cache), so that step :math:`t` computes one position instead of all :math:`t`.
+
+Every function decodes a batch, ``src (B, S) long`` with ``src_mask (B, S) bool`` (True = real token), in
+evaluation mode (no dropout) and without gradients, and puts the model back in the mode it was in.
+
+References: A. Graves (2012), *Sequence Transduction with Recurrent Neural Networks*; I. Sutskever,
+O. Vinyals & Q. V. Le (2014), *Sequence to Sequence Learning with Neural Networks*; Y. Wu et al. (2016),
+*Google's Neural Machine Translation System: Bridging the Gap between Human and Machine Translation*;
+A. Fan, M. Lewis & Y. Dauphin (2018), *Hierarchical Neural Story Generation*; A. Holtzman, J. Buys, L. Du,
+M. Forbes & Y. Choi (2020), *The Curious Case of Neural Text Degeneration*.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from .data import BOS, EOS, PAD
+from .interface import check_max_len
+from .seq2seq import Seq2Seq
+from .transformer import Seq2SeqTransformer
+
+PENALTIES = ("wu", "power")
+NEG_INF = float("-inf")
+
+
+# ----------------------------------------------------------------------------------------------
+# What the decoders return
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class Hypothesis:
+    r"""One output sequence and how the model rates it.
+
+    Attributes:
+        tokens: :math:`y_1 \dots y_{|y|}`, token ids without ``<bos>``, ending in ``<eos>`` when ``finished``.
+        log_prob: :math:`\log P(y \mid x)` under the model (untempered, untruncated, also for samples).
+        score: :math:`\log P(y \mid x) / \operatorname{lp}(y)` with the search's :math:`\alpha`
+            (greedy and sampling: ``log_prob``).
+        finished: whether it ends in ``<eos>`` (False: cut at ``max_len``).
+        token_log_probs: ``(|y|,)``: :math:`\log p(y_t \mid y_{<t}, x)` of each token.
+        attention: ``(|y|, S_x)``, at each step the attention over the sentence's :math:`S_x` real source
+            tokens (RNN: :math:`\alpha_{tj}`; Transformer: the last decoder layer's cross-attention averaged
+            over heads), or ``None`` for an RNN without attention.
+        node: the id of its last token's node in :attr:`BeamResult.tree` (beam search only).
+    """
+
+    tokens: list[int]
+    log_prob: float
+    score: float
+    finished: bool
+    token_log_probs: Tensor
+    attention: Tensor | None = None
+    node: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+@dataclass
+class Node:
+    r"""One node of a beam search tree: a candidate :math:`y_1 \dots y_t` that the search looked at.
+
+    Attributes:
+        id: its index in the tree list. parent: the id of the hypothesis it extends (``-1`` for the root,
+        the ``<bos>`` of step 0). step: :math:`t`. token: :math:`y_t`. log_prob: :math:`\log P(y_{\le t} \mid x)`.
+        status: ``"root"``; ``"open"`` (kept in the beam, expanded at the next step unless the search
+        stopped); ``"finished"`` (ended in ``<eos>``, set aside); ``"pruned"`` (fell out of the beam);
+        ``"cut"`` (open when ``max_len`` was reached; returned as an unfinished hypothesis).
+    """
+
+    id: int
+    parent: int
+    step: int
+    token: int
+    log_prob: float
+    status: str
+
+
+@dataclass
+class BeamResult:
+    """The beam search's answer for one sentence.
+
+    Attributes:
+        hypotheses: every finished hypothesis (and those cut at ``max_len``), best score first.
+        tree: every :class:`Node` the search recorded, parents before children.
+    """
+
+    hypotheses: list[Hypothesis]
+    tree: list[Node]
+
+    @property
+    def best(self) -> Hypothesis:
+        """The hypothesis with the highest score."""
+        return self.hypotheses[0]
+
+
+# ----------------------------------------------------------------------------------------------
+# One step at a time, for each model kind
+# ----------------------------------------------------------------------------------------------
+def _map(fn: Callable[[Tensor], Tensor], x):
+    """Apply ``fn`` to every tensor in a nest of dicts, lists and tuples."""
+    if isinstance(x, Tensor):
+        return fn(x)
+    if isinstance(x, dict):
+        return {key: _map(fn, v) for key, v in x.items()}
+    if isinstance(x, list | tuple):
+        return type(x)(_map(fn, v) for v in x)
+    return x
+
+
+def _rows(x, index: Tensor):
+    return _map(lambda t: t.index_select(0, index), x)
+
+
+class RNNStepper:
+    r"""Step-by-step decoding of an RNN :class:`Seq2Seq` (with or without attention).
+
+    ``state``: a dict with the source's ``enc_out (N, S, D*H)``, ``summary (N, D*H)``, ``src_mask (N, S)``,
+    and the decoder state ``hidden`` :math:`s_{t-1}` ``(N, H_s)`` (an ``(h, c)`` pair for an LSTM).
+    :meth:`step` returns :math:`\log p(\cdot \mid y_{<t}, x)` ``(N, V)``, the new state and the attention
+    :math:`\alpha_{t\cdot}` ``(N, S)`` (``None`` without attention).
+    """
+
+    max_steps = None  # an RNN can run as long as asked
+
+    def __init__(self, model: Seq2Seq):
+        self.model = model
+
+    def start(self, src: Tensor, src_mask: Tensor) -> dict:
+        enc_out, summary, hidden = self.model.encode(src, src_mask)  # (N, S, D*H), (N, D*H), s_0
+        return {"enc_out": enc_out, "summary": summary, "src_mask": src_mask, "hidden": hidden}
+
+    def step(self, state: dict, y_prev: Tensor):
+        s = state
+        logits, hidden, weights = self.model.decoder.step(
+            y_prev, s["hidden"], s["enc_out"], s["src_mask"], s["summary"]
+        )
+        return logits.log_softmax(-1), {**s, "hidden": hidden}, weights  # (N, V), state, (N, S) or None
+
+    def reorder(self, state: dict, index: Tensor) -> dict:
+        """Row ``i`` of the new state is row ``index[i]`` of the old (rows of the same sentence only: the
+        source's tensors are not copied)."""
+        return {**state, "hidden": _rows(state["hidden"], index)}
+
+
+class TransformerStepper:
+    r"""Step-by-step decoding of a :class:`Seq2SeqTransformer` with a key/value cache.
+
+    ``state``: a dict with ``src_mask (N, S)`` and ``cache``, per decoder layer the cross-attention keys and
+    values of the memory (computed once) and the self-attention keys and values of the positions decoded so
+    far (one more each step); see :meth:`Seq2SeqTransformer.decode_step`. :meth:`step` returns
+    :math:`\log p(\cdot \mid y_{<t}, x)` ``(N, V)``, the new state and the last layer's cross-attention
+    averaged over heads ``(N, S)``. At most the model's ``max_len`` steps (its positional encoding).
+    """
+
+    def __init__(self, model: Seq2SeqTransformer):
+        self.model = model
+        self.max_steps = model.max_len
+
+    def start(self, src: Tensor, src_mask: Tensor) -> dict:
+        memory = self.model.encode(src, src_mask)  # (N, S, d)
+        return {"cache": self.model.start_cache(memory), "src_mask": src_mask}
+
+    def step(self, state: dict, y_prev: Tensor):
+        logits, cache, _, w_cross = self.model.decode_step(y_prev, state["cache"], state["src_mask"])
+        return logits.log_softmax(-1), {**state, "cache": cache}, w_cross[-1].mean(1)[:, 0]  # (N, V), state, (N, S)
+
+    def reorder(self, state: dict, index: Tensor) -> dict:
+        """As :meth:`RNNStepper.reorder`: only the self-attention keys and values follow their beams."""
+        cache = [{"memory": c["memory"], "self": _rows(c["self"], index)} for c in state["cache"]]
+        return {**state, "cache": cache}
+
+
+def make_stepper(model: nn.Module) -> RNNStepper | TransformerStepper:
+    """The stepper for ``model``: :class:`RNNStepper` for a :class:`Seq2Seq`, :class:`TransformerStepper` for a
+    :class:`Seq2SeqTransformer`."""
+    if isinstance(model, Seq2Seq):
+        return RNNStepper(model)
+    if isinstance(model, Seq2SeqTransformer):
+        return TransformerStepper(model)
+    raise ValueError(f"expected an s2s_lab Seq2Seq or Seq2SeqTransformer model to decode, got {type(model).__name__}.")
+
+
+def expand_state(state, k: int):
+    """Repeat every row of a stepper's state ``k`` times: row ``b * k + j`` is copy ``j`` of row ``b``."""
+    return _map(lambda t: t.repeat_interleave(k, dim=0), state)
+
+
+@contextmanager
+def _decoding(model: nn.Module):
+    """Evaluation mode and no gradients while decoding; the model's mode is restored afterwards."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        model.train(was_training)
+
+
+def _prepare(model: nn.Module, max_len) -> tuple[RNNStepper | TransformerStepper, int]:
+    stepper = make_stepper(model)
+    check_max_len(max_len)
+    return stepper, max_len if stepper.max_steps is None else min(max_len, stepper.max_steps)
+
+
+# ----------------------------------------------------------------------------------------------
+# Greedy decoding and sampling: one token per step for each sentence
+# ----------------------------------------------------------------------------------------------
+def _hypothesis(tokens: Tensor, token_lp: Tensor, attention: Tensor | None, src_mask: Tensor) -> Hypothesis:
+    """Cut one row of a left-to-right decoding after its first ``<eos>``."""
+    toks = tokens.tolist()
+    n = toks.index(EOS) + 1 if EOS in toks else len(toks)
+    lp = token_lp[:n].cpu()
+    attn = None if attention is None else attention[:n][:, src_mask].cpu()  # (n, S_x)
+    return Hypothesis(toks[:n], float(lp.sum()), float(lp.sum()), EOS in toks, lp, attn)
+
+
+def _left_to_right(model, src, src_mask, max_len, choose: Callable[[Tensor], Tensor]) -> list[Hypothesis]:
+    """Feed back ``choose(log_probs (B, V)) -> tokens (B,)`` until every sentence has written ``<eos>``."""
+    stepper, max_len = _prepare(model, max_len)
+    with _decoding(model):
+        state = stepper.start(src, src_mask)
+        B = src.shape[0]
+        y = torch.full((B,), BOS, dtype=torch.long, device=src.device)  # (B,)
+        done = torch.zeros(B, dtype=torch.bool, device=src.device)  # (B,)
+        tokens, token_lp, attention = [], [], []
+        for _ in range(max_len):
+            log_probs, state, attn = stepper.step(state, y)  # (B, V), state, (B, S) or None
+            y = choose(log_probs).masked_fill(done, PAD)  # (B,)
+            tokens.append(y)
+            token_lp.append(log_probs.gather(1, y[:, None])[:, 0])  # (B,)
+            attention.append(attn)
+            done = done | (y == EOS)
+            if bool(done.all()):
+                break
+    tokens, token_lp = torch.stack(tokens, 1), torch.stack(token_lp, 1)  # (B, T')
+    attn = None if attention[0] is None else torch.stack(attention, 1)  # (B, T', S)
+    return [_hypothesis(tokens[b], token_lp[b], None if attn is None else attn[b], src_mask[b]) for b in range(B)]
+
+
+def greedy(model: nn.Module, src: Tensor, src_mask: Tensor, max_len: int = 50) -> list[Hypothesis]:
+    r"""Greedy decoding, :math:`\hat y_t = \arg\max_w p(w \mid \hat y_{<t}, x)`, step by step (for a
+    Transformer with the key/value cache).
+
+    Inputs: **model** a :class:`Seq2Seq` or :class:`Seq2SeqTransformer`; **src** ``(B, S) long``; **src_mask**
+    ``(B, S) bool`` (True = real token); **max_len**: at most this many tokens (``<eos>`` included; for a
+    Transformer at most its ``max_len``).
+
+    Outputs: one :class:`Hypothesis` per sentence (``score = log_prob``).
+    """
+    return _left_to_right(model, src, src_mask, max_len, lambda log_probs: log_probs.argmax(-1))
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def check_sampling(temperature, top_k, top_p) -> None:
+    """``temperature > 0``; ``top_k`` None or a whole number >= 1; ``top_p`` None or in (0, 1]."""
+    if not _is_number(temperature) or temperature <= 0:
+        raise ValueError(
+            "expected temperature as a number > 0 (1: the model's own distribution, towards 0: greedy), "
+            f"got {temperature!r}."
+        )
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+        raise ValueError(
+            f"expected top_k as a whole number >= 1 (how many of the most probable tokens to keep) or None, "
+            f"got {top_k!r}."
+        )
+    if top_p is not None and (not _is_number(top_p) or not 0 < top_p <= 1):
+        raise ValueError(
+            "expected top_p in (0, 1] (the probability mass of the most probable tokens to keep) or None, "
+            f"got {top_p!r}."
+        )
+
+
+def sampling_distribution(
+    logits: Tensor, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None
+) -> Tensor:
+    r"""The distribution :func:`sample` draws from: the logits :math:`z` tempered, then truncated.
+
+    .. math::
+        q_i \propto \exp(z_i / T)\, [i \in \text{top-}k]\, [i \in \text{top-}p], \qquad
+        \text{top-}p = \text{the smallest set of most probable tokens with } \textstyle\sum_i q_i \ge p
+
+    (top-:math:`k`: Fan et al., 2018; top-:math:`p`: Holtzman et al., 2020; applied in this order, top-:math:`p`
+    to the distribution left by top-:math:`k`). The most probable token is always kept.
+
+    Inputs: **logits** ``(..., V)`` (log-probabilities work too: :math:`\log \operatorname{softmax}` only
+    shifts them); **temperature** :math:`T > 0`; **top_k** :math:`\ge 1` or ``None``; **top_p** in
+    :math:`(0, 1]` or ``None``. Outputs: the probabilities :math:`q`, same shape, each row summing to 1.
+    """
+    check_sampling(temperature, top_k, top_p)
+    if not isinstance(logits, Tensor) or not logits.is_floating_point() or logits.dim() == 0:
+        raise ValueError(f"expected logits as a float tensor of shape (..., V), got {type(logits).__name__}.")
+    z = logits / temperature  # (..., V)
+    if top_k is not None and top_k < z.shape[-1]:
+        kept = torch.zeros_like(z, dtype=torch.bool).scatter(-1, z.topk(top_k, dim=-1).indices, True)
+        z = z.masked_fill(~kept, NEG_INF)
+    if top_p is not None and top_p < 1:
+        p_sorted, order = z.softmax(-1).sort(dim=-1, descending=True)  # (..., V)
+        before = p_sorted.cumsum(-1) - p_sorted  # the mass of the more probable tokens
+        drop_sorted = before >= top_p  # the set already reached p without this token
+        drop_sorted[..., 0] = False
+        z = z.masked_fill(torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted), NEG_INF)
+    return z.softmax(-1)
+
+
+def sample(
+    model: nn.Module,
+    src: Tensor,
+    src_mask: Tensor,
+    max_len: int = 50,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+) -> list[Hypothesis]:
+    r"""Draw one output per sentence, :math:`y_t \sim q(\cdot \mid y_{<t}, x)` with :math:`q` from
+    :func:`sampling_distribution` (temperature, then top-k, then top-p).
+
+    Inputs: as :func:`greedy`, and **temperature**, **top_k**, **top_p** (see :func:`sampling_distribution`);
+    **generator**: a ``torch.Generator`` on the model's device, e.g. ``torch.Generator().manual_seed(0)``,
+    so that the draws repeat (``None``: PyTorch's global generator). For several samples of a sentence,
+    repeat its row in ``src``.
+
+    Outputs: one :class:`Hypothesis` per sentence; ``log_prob`` is under the model itself
+    (:math:`T = 1`, untruncated), so samples and beam outputs can be compared.
+    """
+    check_sampling(temperature, top_k, top_p)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(
+            f"expected generator as a torch.Generator (e.g. torch.Generator().manual_seed(0)) or None, "
+            f"got {type(generator).__name__}."
+        )
+    device = src.device if isinstance(src, Tensor) else None
+    if generator is not None and device is not None and generator.device.type != device.type:
+        raise ValueError(
+            f"expected a generator on the model's device ({device.type}), got one on {generator.device.type}; "
+            f"create it with torch.Generator(device='{device.type}')."
+        )
+
+    def choose(log_probs: Tensor) -> Tensor:
+        q = sampling_distribution(log_probs, temperature, top_k, top_p)  # (B, V)
+        return torch.multinomial(q, 1, generator=generator)[:, 0]  # (B,)
+
+    return _left_to_right(model, src, src_mask, max_len, choose)
+
+
+# ----------------------------------------------------------------------------------------------
+# Beam search: the algorithm
+# ----------------------------------------------------------------------------------------------
+def length_penalty(length, alpha: float = 0.6, penalty: str = "wu"):
+    r"""The length normalisation :math:`\operatorname{lp}(y)` that a hypothesis' log-probability is divided by.
+
+    .. math::
+        \texttt{"wu"}: \ \operatorname{lp}(y) = \frac{(5 + |y|)^\alpha}{(5 + 1)^\alpha} \ \text{(Wu et al., 2016)},
+        \qquad \texttt{"power"}: \ \operatorname{lp}(y) = |y|^\alpha
+
+    Inputs: **length** :math:`|y|` (tokens including ``<eos>``; a number or a tensor); **alpha**
+    :math:`\alpha \ge 0` (0: no normalisation); **penalty** ``"wu"`` or ``"power"``. Outputs: like ``length``.
+    """
+    return ((5 + length) / 6) ** alpha if penalty == "wu" else length**alpha
+
+
+class BeamStep(NamedTuple):
+    """What one :func:`beam_step` decided, for ``B`` sentences: the ``2k`` best candidates, best first."""
+
+    log_prob: Tensor  # (B, 2k): log P(y w | x) of each candidate
+    parent: Tensor  # (B, 2k): which open hypothesis y (0..k-1) it extends
+    token: Tensor  # (B, 2k): the token w it adds
+    finished: Tensor  # (B, 2k) bool: ends in <eos> and ranks among the k best: set aside
+    keep: Tensor  # (B, k): positions (in the 2k) of the k best that do not end in <eos>: the new open ones
+
+
+def beam_step(open_log_prob: Tensor, log_probs: Tensor, eos: int = EOS) -> BeamStep:
+    r"""One step of beam search for ``B`` sentences at once: expand, rank, set the finished aside, prune.
+
+    .. math::
+        \mathcal{C}_t = \{(y, w) : y \in \mathcal{B}_{t-1}, w \in \mathcal{V}\}, \quad
+        \log P(y w \mid x) = \log P(y \mid x) + \log p(w \mid y, x), \quad
+        \mathcal{B}_t = \operatorname{top-}k_{(y, w) \in \mathcal{C}_t,\ w \ne \langle eos \rangle} \log P(y w \mid x)
+
+    and the candidates :math:`y \langle eos \rangle` ranked among the :math:`k` best of :math:`\mathcal{C}_t`
+    are finished.
+
+    Inputs: **open_log_prob** ``(B, k)``: :math:`\log P(y \mid x)` of each open hypothesis (``-inf``: none);
+    **log_probs** ``(B, k, V)``: :math:`\log p(w \mid y, x)` of every next token (:math:`V \ge 2`).
+    Outputs: a :class:`BeamStep`.
+    """
+    B, k, V = log_probs.shape
+    # 1. expand: every open hypothesis y with every token w
+    candidates = (open_log_prob.unsqueeze(-1) + log_probs).view(B, k * V)  # (B, k*V): log P(y w | x)
+    # 2. rank: at most k candidates end in <eos> (one per y), so the 2k best hold k that do not
+    log_prob, index = candidates.topk(min(2 * k, k * V), dim=1)  # (B, 2k), best first
+    parent, token = index // V, index % V  # (B, 2k)
+    ends = token == eos  # (B, 2k)
+    rank = torch.arange(log_prob.shape[1], device=log_prob.device)  # (2k,)
+    # 3. set aside: the <eos> candidates among the k best are finished
+    finished = ends & (rank < k) & (log_prob > NEG_INF)  # (B, 2k)
+    # 4. prune: the k best candidates that do not end in <eos> stay open
+    keep = torch.argsort(ends.int(), dim=1, stable=True)[:, :k]  # (B, k), still best first
+    return BeamStep(log_prob, parent, token, finished, keep)
+
+
+def search_is_over(finished_scores: list[float], best_open_log_prob: float, k: int, lp_max: float) -> bool:
+    r"""Whether a sentence's :math:`k` best finished hypotheses already score at least what any open one can
+    still reach, :math:`\log P(y \mid x) / \operatorname{lp}(T_{max})` (its log-probability can only fall,
+    its length penalty only grow to ``lp_max``); also True when nothing is open."""
+    if best_open_log_prob == NEG_INF:
+        return True
+    if len(finished_scores) < k:
+        return False
+    return sorted(finished_scores, reverse=True)[k - 1] >= best_open_log_prob / lp_max
+
+
+# ----------------------------------------------------------------------------------------------
+# Beam search: the bookkeeping (histories of the open hypotheses, the finished ones, the tree)
+# ----------------------------------------------------------------------------------------------
+class _Beams:
+    """For ``B`` sentences of ``k`` rows each: the tokens, token log-probs and attention of every open
+    hypothesis, its node in the tree, the finished hypotheses, and which sentences are done."""
+
+    def __init__(self, src_mask: Tensor, k: int, max_len: int, alpha: float, penalty: str, tree_pruned: int | None):
+        B, device = src_mask.shape[0], src_mask.device
+        self.src_mask, self.k, self.max_len, self.tree_pruned = src_mask, k, max_len, tree_pruned
+        self.score = lambda log_prob, n: log_prob / length_penalty(n, alpha, penalty)
+        self.lp_max = length_penalty(max_len, alpha, penalty)
+        self.tokens = torch.zeros(B, k, 0, dtype=torch.long, device=device)  # (B, k, t)
+        self.token_lp = torch.zeros(B, k, 0, device=device)  # (B, k, t)
+        self.attention = None  # (B, k, t, S) once a step returns attention
+        self.trees = [[Node(0, -1, 0, BOS, 0.0, "root")] for _ in range(B)]
+        self.node = [[0] * k for _ in range(B)]  # the tree id of each open hypothesis
+        self.hypotheses = [[] for _ in range(B)]
+        self.done = [False] * B
+
+    def _add(self, b: int, parent_row: int, step: int, token: int, log_prob: float, status: str) -> int:
+        tree = self.trees[b]
+        tree.append(Node(len(tree), self.node[b][parent_row], step, token, log_prob, status))
+        return len(tree) - 1
+
+    def record(self, t: int, s: BeamStep, open_log_prob: Tensor, log_probs: Tensor, attention: Tensor | None):
+        """Record step ``t`` of :func:`beam_step`: the tree's new nodes, the finished hypotheses (at the last
+        step also the cut ones), the open ones' histories, which sentences are done. Returns the new open
+        hypotheses' log-probs ``(B, k)`` (``-inf`` in sentences that are done), parents and tokens ``(B, k)``."""
+        B, k, V = log_probs.shape
+        attn = None if attention is None else attention.view(B, k, -1)  # (B, k, S)
+        if attn is not None and self.attention is None:
+            self.attention = attn.new_zeros(B, k, 0, attn.shape[-1])  # (B, k, 0, S)
+        new_node = self._nodes(t, s, open_log_prob, log_probs, attn)
+        kept_lp, kept_parent, kept_token = (x.gather(1, s.keep) for x in (s.log_prob, s.parent, s.token))  # (B, k)
+        self._follow(kept_parent, kept_token, log_probs.view(B, k * V).gather(1, kept_parent * V + kept_token), attn)
+        self.node = new_node
+        best_open = kept_lp.max(1).values.tolist()
+        for b in range(B):
+            if not self.done[b]:
+                if t == self.max_len:
+                    self._cut(b, kept_lp[b].tolist(), t)
+                scores = [h.score for h in self.hypotheses[b]]
+                self.done[b] = t == self.max_len or search_is_over(scores, best_open[b], k, self.lp_max)
+        done = torch.tensor(self.done, device=kept_lp.device)[:, None]  # (B, 1)
+        return kept_lp.masked_fill(done, NEG_INF), kept_parent, kept_token
+
+    def _nodes(self, t, s: BeamStep, open_log_prob, log_probs, attn) -> list[list[int]]:
+        """Add step ``t``'s nodes to the trees (and the finished hypotheses to the lists): the 2k best
+        candidates, then the best of the others, as pruned, up to ``tree_pruned``. Returns the open ones' ids."""
+        B, k, V = log_probs.shape
+        rest = (open_log_prob.unsqueeze(-1) + log_probs).view(B, k * V)  # (B, k*V)
+        rest = rest.scatter(1, s.parent * V + s.token, NEG_INF)  # without the 2k best
+        m = rest.shape[1] if self.tree_pruned is None else min(self.tree_pruned, rest.shape[1])
+        rest_lp, rest_index = rest.topk(m, dim=1)  # (B, m)
+        cand_lp, parent, token, finished, keep = (x.tolist() for x in s)
+        rest_lp, rest_index = rest_lp.tolist(), rest_index.tolist()
+        status = "cut" if t == self.max_len else "open"
+        new_node = [[-1] * k for _ in range(B)]
+        for b in range(B):
+            if self.done[b]:
+                continue
+            kept = {r: j for j, r in enumerate(keep[b])}  # rank among the 2k -> row in the new beam
+            pruned = []
+            for r, lp in enumerate(cand_lp[b]):
+                if lp == NEG_INF:
+                    continue
+                if finished[b][r]:
+                    self._finish(b, parent[b][r], t, lp, log_probs, attn)
+                elif r in kept:
+                    new_node[b][kept[r]] = self._add(b, parent[b][r], t, token[b][r], lp, status)
+                else:
+                    pruned.append((lp, parent[b][r], token[b][r]))
+            pruned += [(lp, i // V, i % V) for lp, i in zip(rest_lp[b], rest_index[b]) if lp > NEG_INF]
+            for lp, p, w in pruned[: self.tree_pruned]:
+                self._add(b, p, t, w, lp, "pruned")
+        return new_node
+
+    def _finish(self, b: int, j: int, t: int, log_prob: float, log_probs: Tensor, attn: Tensor | None) -> None:
+        """Open hypothesis ``j`` of sentence ``b`` followed by ``<eos>`` is finished: set it aside."""
+        node = self._add(b, j, t, EOS, log_prob, "finished")
+        lps = torch.cat([self.token_lp[b, j], log_probs[b, j, EOS].view(1)]).cpu()  # (t,)
+        a = None
+        if attn is not None:
+            a = torch.cat([self.attention[b, j], attn[b, j].view(1, -1)])[:, self.src_mask[b]].cpu()  # (t, S_x)
+        tokens = self.tokens[b, j].tolist() + [EOS]
+        self.hypotheses[b].append(Hypothesis(tokens, log_prob, self.score(log_prob, t), True, lps, a, node))
+
+    def _follow(self, parent: Tensor, token: Tensor, token_lp: Tensor, attn: Tensor | None) -> None:
+        """The open hypotheses' histories follow their parents ``(B, k)`` and add ``token``."""
+        follow = parent.unsqueeze(-1)  # (B, k, 1)
+        self.tokens = torch.cat([self.tokens.gather(1, follow.expand_as(self.tokens)), token[..., None]], 2)
+        self.token_lp = torch.cat([self.token_lp.gather(1, follow.expand_as(self.token_lp)), token_lp[..., None]], 2)
+        if attn is not None:
+            old = self.attention.gather(1, follow.unsqueeze(-1).expand_as(self.attention))  # (B, k, t-1, S)
+            new = attn.gather(1, follow.expand(-1, -1, attn.shape[-1]))  # (B, k, S)
+            self.attention = torch.cat([old, new[:, :, None]], 2)  # (B, k, t, S)
+
+    def _cut(self, b: int, kept_lp: list[float], t: int) -> None:
+        """At ``max_len`` the open hypotheses end unfinished."""
+        for j, lp in enumerate(kept_lp):
+            if lp > NEG_INF:
+                a = None if self.attention is None else self.attention[b, j][:, self.src_mask[b]].cpu()
+                lps = self.token_lp[b, j].cpu()
+                self.hypotheses[b].append(
+                    Hypothesis(self.tokens[b, j].tolist(), lp, self.score(lp, t), False, lps, a, self.node[b][j])
+                )
+
+    def results(self) -> list[BeamResult]:
+        return [
+            BeamResult(sorted(h, key=lambda h: h.score, reverse=True), tree)
+            for h, tree in zip(self.hypotheses, self.trees)
+        ]
+
+
+def check_beam(k, alpha, penalty, tree_pruned) -> None:
+    """``k`` a whole number >= 1; ``alpha`` a number >= 0; ``penalty`` in :data:`PENALTIES`; ``tree_pruned``
+    None or a whole number >= 0."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"expected k (the beam width) as a whole number >= 1, got {k!r}.")
+    if not _is_number(alpha) or alpha < 0:
+        raise ValueError(f"expected alpha (the length normalisation) as a number >= 0 (0: none), got {alpha!r}.")
+    if penalty not in PENALTIES:
+        raise ValueError(f"expected penalty 'wu' or 'power' (the length penalty's formula), got {penalty!r}.")
+    if tree_pruned is not None and (
+        isinstance(tree_pruned, bool) or not isinstance(tree_pruned, int) or tree_pruned < 0
+    ):
+        raise ValueError(
+            f"expected tree_pruned (how many pruned candidates per step the tree records) as a whole number "
+            f">= 0 or None (all), got {tree_pruned!r}."
+        )
+
+
+def beam_search(
+    model: nn.Module,
+    src: Tensor,
+    src_mask: Tensor,
+    k: int = 5,
+    max_len: int = 50,
+    alpha: float = 0.6,
+    penalty: str = "wu",
+    tree_pruned: int | None = 10,
+) -> list[BeamResult]:
+    r"""Beam search (Graves, 2012; Sutskever et al., 2014) with length normalisation (Wu et al., 2016), for
+    ``B`` sentences at once (``B * k`` rows through the model); see the module docstring.
+
+    Inputs: **model** a :class:`Seq2Seq` or :class:`Seq2SeqTransformer`; **src** ``(B, S) long``; **src_mask**
+    ``(B, S) bool`` (True = real token); **k**: the beam width (1: greedy); **max_len**: at most this many
+    tokens, ``<eos>`` included (for a Transformer at most its ``max_len``); **alpha** :math:`\alpha \ge 0` and
+    **penalty** ``"wu"`` (default) or ``"power"``: the score :math:`\log P(y \mid x) / \operatorname{lp}(y)`
+    (:func:`length_penalty`; ``alpha=0``: the log-probability); **tree_pruned**: how many pruned
+    candidates the tree records per step and sentence, the most probable first (``None``: all
+    :math:`k \cdot V`, for small vocabularies).
+
+    Outputs: one :class:`BeamResult` per sentence: every finished hypothesis (and, if ``max_len`` was
+    reached, the ones still open, unfinished) sorted by score, best first (``.best``), and the search tree.
+    """
+    check_beam(k, alpha, penalty, tree_pruned)
+    stepper, max_len = _prepare(model, max_len)
+    with _decoding(model):
+        state = expand_state(stepper.start(src, src_mask), k)  # B*k rows: row b*k + j is hypothesis j of b
+        B, device = src.shape[0], src.device
+        open_lp = torch.full((B, k), NEG_INF, device=device)  # (B, k)
+        open_lp[:, 0] = 0.0  # one open hypothesis per sentence: <bos>
+        y = torch.full((B * k,), BOS, dtype=torch.long, device=device)  # (B*k,)
+        beams = _Beams(src_mask, k, max_len, alpha, penalty, tree_pruned)
+        for t in range(1, max_len + 1):
+            log_probs, state, attention = stepper.step(state, y)  # (B*k, V), state, (B*k, S) or None
+            log_probs = log_probs.view(B, k, -1)  # (B, k, V)
+            s = beam_step(open_lp, log_probs)
+            open_lp, parent, token = beams.record(t, s, open_lp, log_probs, attention)
+            if all(beams.done):
+                break
+            rows = (torch.arange(B, device=device)[:, None] * k + parent).view(-1)  # (B*k,)
+            state, y = stepper.reorder(state, rows), token.view(-1)
+    return beams.results()
+
+
+__all__ = [
+    "Hypothesis",
+    "Node",
+    "BeamResult",
+    "RNNStepper",
+    "TransformerStepper",
+    "make_stepper",
+    "expand_state",
+    "greedy",
+    "sample",
+    "sampling_distribution",
+    "check_sampling",
+    "length_penalty",
+    "BeamStep",
+    "beam_step",
+    "search_is_over",
+    "check_beam",
+    "beam_search",
+    "PENALTIES",
+]
