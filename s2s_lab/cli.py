@@ -161,9 +161,27 @@ def build_parser() -> argparse.ArgumentParser:
 # ----------------------------------------------------------------------------------------------
 # The commands
 # ----------------------------------------------------------------------------------------------
+def _device(name: str | None):
+    """``--device`` as a ``torch.device`` (``None``: the default, a GPU if present), refused with one sentence
+    if it is not a device name or not on this machine."""
+    import torch
+
+    if name is None:
+        return None
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise CommandError(f"expected --device as a device name such as cpu or cuda, got {name!r}.") from None
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if not available.get(device.type, False):
+        raise CommandError(f"there is no {device.type} device on this machine; use --device cpu or leave it out.")
+    return device
+
+
 def _load(path: str | None, device: str | None):
     from .experiments.translation import Translator
 
+    device = _device(device)
     try:
         return Translator.load(path, device=device)
     except (FileNotFoundError, ValueError) as err:
@@ -281,7 +299,7 @@ def train(args, argv: Sequence[str], stderr) -> int:
         out = args.out or f"eng-fra-{args.model}.pt"
         command = "python -m s2s_lab " + " ".join(argv)
         train_translation(
-            recipe, out, device=args.device, resume=args.resume, progress=not args.no_progress, command=command
+            recipe, out, device=_device(args.device), resume=args.resume, progress=not args.no_progress, command=command
         )
     except (FileNotFoundError, ValueError, TypeError, RuntimeError) as err:
         raise CommandError(str(err).splitlines()[0]) from None

@@ -110,6 +110,8 @@ def test_a_missing_or_damaged_checkpoint_gives_one_sentence_and_exit_code_2(chec
     damaged.write_bytes(checkpoint.read_bytes()[:5000])
     assert "damaged" in one_sentence_error(run("translate", "--checkpoint", damaged, stdin="Hello.\n"))
     assert "damaged" in one_sentence_error(run("evaluate", "--checkpoint", damaged, "--pairs", damaged))
+    message = one_sentence_error(run("translate", "--checkpoint", checkpoint, "--device", "gpu0"))
+    assert "expected --device as a device name" in message
 
 
 def test_translate_without_a_checkpoint_uses_the_shipped_model_or_says_none_is_shipped():

@@ -21,6 +21,14 @@ to translate the shipped Tatoeba sentence pairs (:mod:`s2s_lab.translation_data`
 the notebook and the shipped checkpoints); :func:`train_translation` runs it with the collection's one
 :func:`~s2s_lab.training.fit`; :class:`Translator` loads a trained checkpoint and translates text with
 :mod:`s2s_lab.decoding` (batched beam search by default).
+
+References: A. Vaswani et al. (2017), *Attention Is All You Need*; N. Srivastava et al. (2014), *Dropout: A
+Simple Way to Prevent Neural Networks from Overfitting*; C. Szegedy et al. (2016), *Rethinking the Inception
+Architecture for Computer Vision* (label smoothing); R. Pascanu, T. Mikolov & Y. Bengio (2013), *On the
+Difficulty of Training Recurrent Neural Networks*; K. Papineni et al. (2002), *BLEU: a Method for Automatic
+Evaluation of Machine Translation*; D. Bahdanau, K. Cho & Y. Bengio (2015), *Neural Machine Translation by
+Jointly Learning to Align and Translate*; M.-T. Luong, H. Pham & C. D. Manning (2015), *Effective Approaches
+to Attention-based Neural Machine Translation*.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from .. import decoding
 from ..bleu import score_translations
@@ -452,9 +461,7 @@ def state_path_for(out: str | Path) -> Path:
 
 
 def _log(message: str) -> None:
-    from tqdm.auto import tqdm
-
-    tqdm.write(message, file=sys.stderr)
+    tqdm.write(message, file=sys.stderr)  # between the progress bar's updates
 
 
 def train_translation(
@@ -477,8 +484,10 @@ def train_translation(
         minutes: the time budget (default ``recipe.minutes``); a resumed training counts the minutes spent.
         device: where to train (default: a GPU if present, else the CPU).
         resume: go on from the training state next to ``out`` (:func:`state_path_for`; weights, optimiser,
-            schedule, history, random state and position in the batch order), written at every evaluation
-            and at the end. progress: a tqdm bar. log: where the evaluations are reported (default: stderr).
+            schedule, history, random state and, with batching by length, the position in the batch order),
+            written at every evaluation and at the end.
+        progress: a tqdm bar. log: where the evaluations are reported (default: stderr).
+        command: the command line that ran this training, recorded in the checkpoint.
     """
     if not isinstance(recipe, TranslationRecipe):
         raise ValueError(f"expected a TranslationRecipe, got {type(recipe).__name__}.")
@@ -517,10 +526,14 @@ def train_translation(
         torch.set_rng_state(state["rng"])
         history = _history_from_plain(state["history"])
         done = len(history.updates)
-        if hasattr(loader, "batch_sampler") and recipe.by_length:
+        if recipe.by_length:  # on in the middle of the epoch where it stopped
             loader.batch_sampler.set_epoch(done // len(loader))
             loader = torch.utils.data.DataLoader(
                 data, batch_sampler=_SkipFirst(loader.batch_sampler, done % len(loader)), collate_fn=collate
+            )
+        else:  # random batches: a new order, not the first run's again
+            loader = make_translation_loader(
+                data, recipe.batch_size, seed=training_seed(recipe.seed) + done, by_length=False
             )
         log(f"resuming {out.name} at update {done} ({history.seconds / 60:.1f} minutes done)")
     metric = bleu_metric(validation_subset(recipe.n_valid), src_tok, tgt_tok)
