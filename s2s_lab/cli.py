@@ -217,7 +217,6 @@ def translate(args, stdin, stdout, stderr) -> int:
             seed=0 if args.seed is None else args.seed,
             batch_size=args.batch_size,
         )
-    translator = _load(args.checkpoint, args.device)
     if args.input is not None:
         try:
             source = open(args.input, encoding="utf-8", errors="replace")  # closed below
@@ -228,6 +227,7 @@ def translate(args, stdin, stdout, stderr) -> int:
     size = 1 if source.isatty() else 64  # typed lines are answered one by one
     done = 0
     try:
+        translator = _load(args.checkpoint, args.device)
         for chunk in _chunks(_lines(source), size):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -252,7 +252,7 @@ def translate(args, stdin, stdout, stderr) -> int:
     return 0
 
 
-def evaluate(args, stdout, stderr) -> int:
+def evaluate(args, stdout) -> int:
     from .experiments.translation import evaluate_translation, read_pairs_file
 
     translator = _load(args.checkpoint, args.device)
@@ -260,15 +260,14 @@ def evaluate(args, stdout, stderr) -> int:
         pairs = read_pairs_file(args.pairs)
     except (FileNotFoundError, ValueError) as err:
         raise CommandError(str(err)) from None
-    print(f"translating {len(pairs)} pairs with beam {args.beam} ...", file=stderr)
-    scores = evaluate_translation(translator, pairs, beam=args.beam, batch_size=args.batch_size)
+    scores = evaluate_translation(translator, pairs, beam=args.beam, batch_size=args.batch_size, progress=True)
     print(f"{scores['sentences']} sentences, beam {args.beam}, checkpoint {args.checkpoint}", file=stdout)
     print(scores["BLEU"], file=stdout)
     print(scores["chrF2"], file=stdout)
     return 0
 
 
-def train(args, argv: Sequence[str], stderr) -> int:
+def train(args, argv: Sequence[str]) -> int:
     from .experiments.translation import RECIPES, train_translation
 
     recipe = RECIPES[args.model]
@@ -322,8 +321,8 @@ def main(argv: Sequence[str] | None = None, stdin=None, stdout=None, stderr=None
         if args.command == "translate":
             return translate(args, stdin, stdout, stderr)
         if args.command == "evaluate":
-            return evaluate(args, stdout, stderr)
-        return train(args, argv, stderr)
+            return evaluate(args, stdout)
+        return train(args, argv)
     except CommandError as err:
         print(f"error: {err}", file=stderr)
         return EXIT_ERROR
