@@ -29,8 +29,8 @@ def register_model(cls: type) -> type:
 def _check_plain(value, where: str) -> None:
     """``extra`` may hold only what ``torch.load(weights_only=True)`` reads back: None, bools, numbers,
     strings, tensors, and lists/tuples/dicts of those."""
-    if value is None or isinstance(value, (bool, int, float, str, Tensor)):
-        return
+    if value is None or type(value) in (bool, int, float, str) or isinstance(value, Tensor):
+        return  # exact types: torch.load(weights_only=True) refuses subclasses such as torch.__version__
     if isinstance(value, (list, tuple)):
         for k, v in enumerate(value):
             _check_plain(v, f"{where}[{k}]")
@@ -46,6 +46,8 @@ def _check_plain(value, where: str) -> None:
         if type(value).__name__ == "Vocab"
         else " (convert it with torch.as_tensor or .tolist())"
         if type(value).__module__ == "numpy"
+        else " (convert it with str(...))"
+        if isinstance(value, str)
         else ""
     )
     raise ValueError(

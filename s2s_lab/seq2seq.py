@@ -36,6 +36,11 @@ state :math:`s_t = \mathrm{cell}(\ldots, s_{t-1})` and predicts from an attentio
 :math:`\tilde h_t = \tanh(W_c [c_t; s_t])`, fed to the next step ("input feeding"). With ``"dot"`` or
 ``"general"`` this module therefore runs Luong's score functions inside Bahdanau's decoder.
 
+**Dropout** (Srivastava et al., 2014; for translation as in Luong et al., 2015). With ``dropout`` :math:`p > 0`,
+during training each unit of the embeddings :math:`e(x_j)`, :math:`e(y_{t-1})` and of the output layer's input
+:math:`[s_t; c_t; e(y_{t-1})]` is zeroed with probability :math:`p` (and the others scaled by :math:`1/(1-p)`),
+so that the model cannot rely on any single unit; in evaluation mode nothing changes.
+
 Both models implement the collection's interface: ``forward(src, src_mask, tgt_in, teacher_forcing)``
 and ``greedy_decode(src, src_mask, max_len)``; see :class:`Seq2Seq`.
 """
@@ -83,7 +88,8 @@ class Encoder(nn.Module):
 
     Args:
         vocab_size: source vocabulary size; emb_size: :math:`E`; hidden_size: :math:`H` per direction;
-        cell: ``"gru"`` or ``"lstm"``; bidirectional: add a cell reading right to left (:math:`D = 2`).
+        cell: ``"gru"`` or ``"lstm"``; bidirectional: add a cell reading right to left (:math:`D = 2`);
+        dropout: dropout probability on the embeddings (training only).
 
     Inputs: ``src (B, S) long``, ``src_mask (B, S) bool`` (True = real token).
 
@@ -94,7 +100,13 @@ class Encoder(nn.Module):
     """
 
     def __init__(
-        self, vocab_size: int, emb_size: int, hidden_size: int, cell: str = "gru", bidirectional: bool = False
+        self,
+        vocab_size: int,
+        emb_size: int,
+        hidden_size: int,
+        cell: str = "gru",
+        bidirectional: bool = False,
+        dropout: float = 0.0,
     ):
         super().__init__()
         if cell not in CELLS:
@@ -104,10 +116,11 @@ class Encoder(nn.Module):
         self.fwd = CELLS[cell](emb_size, hidden_size)
         self.bwd = CELLS[cell](emb_size, hidden_size) if bidirectional else None
         self.output_size = hidden_size * (2 if bidirectional else 1)
+        self.dropout = nn.Dropout(dropout)
 
     def forward(self, src: Tensor, src_mask: Tensor):
         check_src(src, src_mask, self.vocab_size)
-        x = self.embedding(src).transpose(0, 1)  # (S, B, E)
+        x = self.dropout(self.embedding(src)).transpose(0, 1)  # (S, B, E)
         mask = src_mask.transpose(0, 1)  # (S, B)
         outs, final = unroll(self.fwd, x, mask, reverse=False)  # (S, B, H)
         if self.bwd is not None:
@@ -129,7 +142,8 @@ class Decoder(nn.Module):
         hidden_size: :math:`H_s` of the decoder state :math:`s_t`; context_size: :math:`D \cdot H` of the
         encoder states; cell: ``"gru"`` or ``"lstm"``;
         attention: ``None`` (fixed context :math:`c`) or a score function in :data:`ATTENTION_KINDS`;
-        attn_size: the hidden size of the additive score (default ``hidden_size``).
+        attn_size: the hidden size of the additive score (default ``hidden_size``);
+        dropout: dropout probability on the embedding and on the output layer's input (training only).
 
     :meth:`step` inputs: ``y_prev (B,) long``, ``state`` (``(B, H_s)``, or a pair for LSTM),
     ``enc_out (B, S, D*H)``, ``src_mask (B, S)``, ``summary (B, D*H)`` (the fixed :math:`c`).
@@ -147,10 +161,12 @@ class Decoder(nn.Module):
         cell: str = "gru",
         attention: str | None = None,
         attn_size: int | None = None,
+        dropout: float = 0.0,
     ):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"expected cell 'gru' or 'lstm', got {cell!r}.")
+        self.dropout = nn.Dropout(dropout)
         self.embedding = nn.Embedding(vocab_size, emb_size, padding_idx=PAD)
         self.bridge = nn.Linear(context_size, hidden_size)  # s_0 = tanh(W_s c + b_s)
         self.bridge_c = nn.Linear(context_size, hidden_size) if cell == "lstm" else None
@@ -172,7 +188,7 @@ class Decoder(nn.Module):
         return torch.tanh(self.bridge(h)), torch.tanh(self.bridge_c(c))
 
     def step(self, y_prev: Tensor, state, enc_out: Tensor, src_mask: Tensor, summary: Tensor):
-        e = self.embedding(y_prev)  # (B, E)
+        e = self.dropout(self.embedding(y_prev))  # (B, E)
         s_prev = state if isinstance(state, Tensor) else state[0]  # (B, H_s)
         weights = None
         if self.attention is None:
@@ -181,7 +197,7 @@ class Decoder(nn.Module):
             context, weights = self.attention(s_prev, enc_out, enc_out, src_mask)  # (B, D*H), (B, S)
         state = self.cell(torch.cat([e, context], dim=-1), state)
         s = state if isinstance(state, Tensor) else state[0]  # (B, H_s)
-        logits = self.out(torch.cat([s, context, e], dim=-1))  # (B, V)
+        logits = self.out(self.dropout(torch.cat([s, context, e], dim=-1)))  # (B, V)
         return logits, state, weights
 
 
@@ -198,6 +214,8 @@ class Seq2Seq(nn.Module):
         attention: ``None`` or ``"additive"``, ``"dot"``, ``"general"``, ``"scaled_dot"``.
         attn_size: hidden size of the additive score. max_src_len: the longest source (in tokens) the
             model is meant for; :func:`s2s_lab.decode_text` refuses longer ones (``None``: no limit).
+        dropout: dropout probability :math:`p` on the embeddings and the output layer's input (training only;
+            0: none, the default).
 
     ``forward(src (B, S), src_mask (B, S), tgt_in (B, T), teacher_forcing=1.0) -> logits (B, T, V)``:
     at step :math:`t` the decoder reads ``tgt_in[:, t]`` (the true previous token) with probability
@@ -220,8 +238,11 @@ class Seq2Seq(nn.Module):
         attention: str | None = None,
         attn_size: int | None = None,
         max_src_len: int | None = None,
+        dropout: float = 0.0,
     ):
         super().__init__()
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+            raise ValueError(f"expected dropout as a probability in [0, 1), got {dropout!r}.")
         self.config = dict(
             src_vocab_size=src_vocab_size,
             tgt_vocab_size=tgt_vocab_size,
@@ -232,11 +253,12 @@ class Seq2Seq(nn.Module):
             attention=attention,
             attn_size=attn_size,
             max_src_len=max_src_len,
+            dropout=dropout,
         )
         self.max_src_len = max_src_len
-        self.encoder = Encoder(src_vocab_size, emb_size, hidden_size, cell, bidirectional)
+        self.encoder = Encoder(src_vocab_size, emb_size, hidden_size, cell, bidirectional, dropout)
         d = self.encoder.output_size
-        self.decoder = Decoder(tgt_vocab_size, emb_size, d, d, cell, attention, attn_size)
+        self.decoder = Decoder(tgt_vocab_size, emb_size, d, d, cell, attention, attn_size, dropout)
 
     def extra_repr(self) -> str:
         return f"attention={self.config['attention']!r}"

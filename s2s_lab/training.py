@@ -13,12 +13,23 @@ progress and Ctrl-C. :func:`batch_loss` is the first of those lines for either k
 .. math::
     \mathcal{L}(\theta) = -\frac{1}{\sum_{b,t} m_{bt}} \sum_{b,t} m_{bt} \log p_\theta(y_{bt} \mid y_{b,<t}, x_b)
 
+With *label smoothing* :math:`\varepsilon` (Szegedy et al., 2016; used by Vaswani et al., 2017), the target
+of each position is not the one-hot :math:`y_{bt}` but :math:`1 - \varepsilon` on it plus
+:math:`\varepsilon / V` spread over all :math:`V` tokens, so :math:`-\log p_\theta(y_{bt} \mid \cdot)` becomes
+
+.. math::
+    -(1 - \varepsilon) \log p_\theta(y_{bt} \mid \cdot) - \frac{\varepsilon}{V} \sum_w \log p_\theta(w \mid \cdot)
+
+which keeps the model from becoming over-confident (``label_smoothing=0``: the plain loss).
+
 **Optimisation.** Adam (Kingma & Ba, 2015) unless another optimiser is given; before each update the
 gradient is rescaled so that its norm is at most ``clip`` (Pascanu et al., 2013), which keeps recurrent
-networks from blowing up.
+networks from blowing up. A learning-rate ``scheduler`` (e.g. a warm-up) is stepped after each update.
 
 **Metrics.** Classifiers: *accuracy*. Seq2seq: *exact match* (the greedy decoding equals the target to the
 letter, including where it stops) and *token accuracy* (the fraction of target positions predicted right).
+Any other validation score (BLEU for translation) comes in as ``val_metric``, a function of the model whose
+``"score"`` then decides which weights are best, when to stop early (``patience``) and the ``target``.
 """
 
 from __future__ import annotations
@@ -67,29 +78,33 @@ def default_device() -> torch.device:
 # ----------------------------------------------------------------------------------------------
 # Losses and metrics
 # ----------------------------------------------------------------------------------------------
-def masked_cross_entropy(logits: Tensor, targets: Tensor, mask: Tensor) -> Tensor:
-    """Mean of :math:`-\\log p(y_{bt})` over the positions where ``mask`` is True.
+def masked_cross_entropy(logits: Tensor, targets: Tensor, mask: Tensor, label_smoothing: float = 0.0) -> Tensor:
+    """Mean of :math:`-\\log p(y_{bt})` over the positions where ``mask`` is True; with ``label_smoothing``
+    :math:`\\varepsilon`, of :math:`-(1 - \\varepsilon) \\log p(y_{bt}) - \\frac{\\varepsilon}{V} \\sum_w \\log p(w)`
+    (see the module docstring).
 
-    Inputs: ``logits (B, T, V)``, ``targets (B, T) long``, ``mask (B, T) bool``. Output: a scalar.
+    Inputs: ``logits (B, T, V)``, ``targets (B, T) long``, ``mask (B, T) bool``, ``label_smoothing`` in [0, 1).
+    Output: a scalar.
     """
     if logits.dim() != 3 or targets.shape != logits.shape[:2] or mask.shape != targets.shape:
         raise ValueError(
             f"expected logits (B, T, V) with targets and mask (B, T), got logits "
             f"{tuple(logits.shape)}, targets {tuple(targets.shape)}, mask {tuple(mask.shape)}."
         )
-    nll = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # (B, T)
+    nll = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none", label_smoothing=label_smoothing)  # (B, T)
     m = mask.to(nll.dtype)
     return (nll * m).sum() / m.sum().clamp(min=1)
 
 
-def batch_loss(model: nn.Module, batch, teacher_forcing: float = 1.0) -> Tensor:
+def batch_loss(model: nn.Module, batch, teacher_forcing: float = 1.0, label_smoothing: float = 0.0) -> Tensor:
     """The training loss of one batch: masked cross-entropy for a seq2seq :class:`~s2s_lab.data.Batch`,
-    cross-entropy of ``model(x)`` against ``y`` for a classifier batch ``(x, y)``."""
+    cross-entropy of ``model(x)`` against ``y`` for a classifier batch ``(x, y)`` (both with
+    ``label_smoothing``, 0 for none)."""
     if isinstance(batch, Batch):
         logits = model(batch.src, batch.src_mask, batch.tgt_in, teacher_forcing=teacher_forcing)  # (B, T, V)
-        return masked_cross_entropy(logits, batch.tgt_out, batch.tgt_mask)
+        return masked_cross_entropy(logits, batch.tgt_out, batch.tgt_mask, label_smoothing)
     x, y = batch
-    return F.cross_entropy(model(x), y)
+    return F.cross_entropy(model(x), y, label_smoothing=label_smoothing)
 
 
 def _align(pred: Tensor, target: Tensor) -> Tensor:
@@ -173,8 +188,16 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def score(record: dict) -> float:
-    """The headline metric of an evaluation: exact match (seq2seq) or accuracy (classifier)."""
+    """The headline metric of an evaluation: the ``"score"`` of a ``val_metric`` (see :func:`fit`) if it has
+    one, else exact match (seq2seq) or accuracy (classifier)."""
+    if "score" in record:
+        return record["score"]
     return record["exact_match"] if "exact_match" in record else record["accuracy"]
+
+
+def _key(record: dict) -> tuple:
+    """How evaluations are ranked: by :func:`score`, ties broken by the lower validation loss (if any)."""
+    return (score(record), -record["loss"]) if "loss" in record else (score(record),)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -185,10 +208,11 @@ class History:
     """What :func:`fit` did.
 
     ``updates``/``losses``: the number and the training loss of every update (one optimiser step).
-    ``evals``: one dict per evaluation (``update``, ``seconds``, ``train_loss`` and, with a validation
-    loader, the metrics of :func:`evaluate`). ``best``: the evaluation whose weights the model holds at the end (with
-    ``restore_best``). ``stopped``: why training ended (``"epochs"``, ``"max_seconds"``, ``"target"``,
-    ``"interrupted"``). ``seconds``: wall-clock time (it varies between runs and machines).
+    ``evals``: one dict per evaluation (``update``, ``seconds``, ``train_loss``, ``lr`` and, with a validation
+    loader, the metrics of :func:`evaluate`, with a ``val_metric`` its values). ``best``: the evaluation whose weights
+    the model holds at the end (with ``restore_best``). ``stopped``: why training ended (``"epochs"``,
+    ``"max_seconds"``, ``"target"``, ``"patience"``, ``"interrupted"``). ``seconds``: wall-clock time (it varies
+    between runs and machines).
     """
 
     updates: list[int] = field(default_factory=list)
@@ -212,11 +236,13 @@ class History:
         return self.metric("accuracy")
 
 
-def _check_fit_args(train_loader, epochs, max_seconds, lr, clip, teacher_forcing, eval_every, target) -> None:
-    """Refuse every setting with which training would silently do nothing or diverge."""
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
-    def number(x) -> bool:
-        return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+def _check_fit_args(train_loader, epochs, max_seconds, lr, clip, teacher_forcing, eval_every, target, metric) -> None:
+    """Refuse every setting with which training would silently do nothing or diverge."""
+    number = _number
 
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"expected epochs as a whole number >= 1, got {epochs!r}; with none, nothing is trained.")
@@ -233,10 +259,52 @@ def _check_fit_args(train_loader, epochs, max_seconds, lr, clip, teacher_forcing
         raise ValueError(f"expected max_seconds > 0 (or None for no time limit), got {max_seconds!r}.")
     if eval_every is not None and (isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1):
         raise ValueError(f"expected eval_every as a whole number of updates >= 1 (or None), got {eval_every!r}.")
-    if target is not None and (not number(target) or not 0.0 < target <= 1.0):
+    if target is not None and metric and (not number(target) or not math.isfinite(target)):
+        raise ValueError(f"expected target as a finite number (a val_metric score to reach), got {target!r}.")
+    if target is not None and not metric and (not number(target) or not 0.0 < target <= 1.0):
         raise ValueError(f"expected target in (0, 1] (a fraction such as 0.99), got {target!r}.")
     if hasattr(train_loader, "__len__") and len(train_loader) == 0:
         raise ValueError("the training loader has no batches: give it at least one example.")
+
+
+def _check_new_fit_args(label_smoothing, scheduler, opt, val_metric, patience, history) -> None:
+    """The settings of real training (label smoothing, a schedule, a validation metric, early stopping)."""
+    if not _number(label_smoothing) or not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"expected label_smoothing in [0, 1) (0: none; 0.1 is usual), got {label_smoothing!r}.")
+    if scheduler is not None:
+        if not isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler) or isinstance(
+            scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau
+        ):
+            raise ValueError(
+                f"expected scheduler as a torch.optim.lr_scheduler that steps after each update (e.g. LambdaLR), "
+                f"got {type(scheduler).__name__}."
+            )
+        if scheduler.optimizer is not opt:
+            raise ValueError(
+                "expected a scheduler of the optimiser fit uses, got one of another optimiser; build the "
+                "optimiser, pass it as optimizer=, and build the scheduler on it."
+            )
+    if val_metric is not None and not callable(val_metric):
+        raise ValueError(f"expected val_metric as a function model -> dict with a 'score', got {val_metric!r}.")
+    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
+        raise ValueError(f"expected patience as a whole number of evaluations >= 1 (or None), got {patience!r}.")
+    if history is not None and not isinstance(history, History):
+        raise ValueError(f"expected history as the History of an earlier fit (or None), got {history!r}.")
+
+
+def _run_metric(val_metric, model: nn.Module) -> dict:
+    """``val_metric(model)`` in evaluation mode without gradients; checked to give a finite ``"score"``."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = val_metric(model)
+    finally:
+        model.train(was_training)
+    if not isinstance(out, dict) or not _number(out.get("score")) or not math.isfinite(out["score"]):
+        got = sorted(out) if isinstance(out, dict) else type(out).__name__
+        raise ValueError(f"expected val_metric to return a dict with a finite number under 'score', got {got}.")
+    return dict(out)
 
 
 def fit(
@@ -258,6 +326,11 @@ def fit(
     progress: bool = False,
     desc: str = "training",
     callback: Callable[[History], None] | None = None,
+    label_smoothing: float = 0.0,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    val_metric: Callable[[nn.Module], dict] | None = None,
+    patience: int | None = None,
+    history: History | None = None,
 ) -> History:
     """Train ``model`` on the batches of ``train_loader``; return a :class:`History`.
 
@@ -266,7 +339,8 @@ def fit(
         train_loader / val_loader: iterables of classifier batches ``(x, y)`` or seq2seq
             :class:`~s2s_lab.data.Batch` es (see :func:`batch_loss`).
         epochs: passes over ``train_loader``; max_seconds: stop after this much wall-clock time.
-        target: stop as soon as the validation score (exact match or accuracy) reaches this fraction.
+        target: stop as soon as the validation score (exact match or accuracy, or ``val_metric``'s ``"score"``)
+            reaches this value.
         eval_every: evaluate every this many updates (default: at the end of each epoch).
         optimizer: any ``torch.optim`` optimiser over ``model``'s parameters (default: Adam with ``lr``).
         clip: maximal gradient norm (``None``: no clipping).
@@ -278,40 +352,63 @@ def fit(
         threads: train with this many CPU threads (see :func:`num_threads`; ``None``: torch's setting).
         progress: show a ``tqdm`` progress bar labelled ``desc``. callback: called with the history after
             every update and every evaluation (the live loss-curve widget of :mod:`s2s_lab.widgets` is one).
+        label_smoothing: :math:`\\varepsilon` of :func:`masked_cross_entropy` (0: none).
+        scheduler: a ``torch.optim.lr_scheduler`` of ``optimizer``, stepped after every update (e.g. a warm-up).
+        val_metric: a function ``model -> dict`` with a number under ``"score"`` (higher is better, e.g.
+            validation BLEU), called at every evaluation in evaluation mode without gradients; its values go
+            into the evaluation's record and its ``"score"`` ranks the evaluations (ties: lower ``"loss"``).
+        patience: stop early when this many evaluations in a row have not beaten the best (``None``: never).
+        history: continue this :class:`History` of an earlier ``fit`` (a resumed training: the caller restores
+            the weights, optimiser and scheduler): updates, evaluations and seconds count on from it, its best
+            is the one to beat (``restore_best`` restores a best found in this call only) and ``max_seconds``
+            includes its seconds.
 
     A ``KeyboardInterrupt`` (Ctrl-C, or raised by ``callback``) ends training early and says which weights
     the model holds: those of the best evaluation so far, or, before any evaluation, the latest ones.
     """
-    _check_fit_args(train_loader, epochs, max_seconds, lr, clip, teacher_forcing, eval_every, target)
+    _check_fit_args(
+        train_loader, epochs, max_seconds, lr, clip, teacher_forcing, eval_every, target, val_metric is not None
+    )
     device = torch.device(device) if device is not None else default_device()
     model.to(device)
     opt = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
-    hist, best_state, best_key = History(), None, None
-    start, since_eval = time.perf_counter(), []
+    _check_new_fit_args(label_smoothing, scheduler, opt, val_metric, patience, history)
+    validated = val_loader is not None or val_metric is not None
+    hist, best_state = history if history is not None else History(), None
+    best_key = _key(hist.best) if hist.best is not None and validated else None
+    since_best = len(hist.evals) - 1 - max((i for i, e in enumerate(hist.evals) if e == hist.best), default=-1)
+    hist.stopped = ""
+    start, since_eval = time.perf_counter() - hist.seconds, []
 
     def do_eval() -> None:
-        nonlocal best_state, best_key
+        nonlocal best_state, best_key, since_best
         rec = {
             "update": len(hist.updates),
             "seconds": round(time.perf_counter() - start, 3),
             "train_loss": sum(since_eval) / max(len(since_eval), 1),
+            "lr": opt.param_groups[0]["lr"],
         }
         if val_loader is not None:
             rec.update(evaluate(model, val_loader, device))
-        key = (score(rec), -rec["loss"]) if val_loader is not None else (-rec["train_loss"],)
+        if val_metric is not None:
+            rec.update(_run_metric(val_metric, model))
+        key = _key(rec) if validated else (-rec["train_loss"],)
         since_eval.clear()
         hist.evals.append(rec)
+        since_best += 1
         if best_key is None or key > best_key:
-            best_key, hist.best = key, rec
+            best_key, hist.best, since_best = key, rec, 0
             if restore_best:
                 best_state = copy.deepcopy(model.state_dict())
         if callback is not None:
             callback(hist)
-        if target is not None and val_loader is not None and score(rec) >= target:
+        if target is not None and validated and score(rec) >= target:
             hist.stopped = "target"
+        elif patience is not None and validated and since_best >= patience:
+            hist.stopped = "patience"
 
     def update(batch) -> None:  # the training step itself
-        loss = batch_loss(model, batch, teacher_forcing)
+        loss = batch_loss(model, batch, teacher_forcing, label_smoothing)
         if not torch.isfinite(loss):
             raise ValueError(
                 f"the training loss became {float(loss)} at update {len(hist.updates)}; "
@@ -322,6 +419,8 @@ def fit(
             nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
         opt.zero_grad(set_to_none=True)
+        if scheduler is not None:
+            scheduler.step()
         hist.updates.append(len(hist.updates) + 1)
         hist.losses.append(loss.item())
         since_eval.append(hist.losses[-1])
@@ -368,7 +467,13 @@ def fit(
         if best_state is not None:
             held = f"the weights of its best evaluation so far (update {hist.best['update']})"
         else:
-            why = "no evaluation had happened yet" if not hist.evals else "restore_best=False"
+            why = (
+                "no evaluation had happened yet"
+                if not hist.evals
+                else "restore_best=False"
+                if not restore_best
+                else "no evaluation of this run beat the best of the history it continued"
+            )
             held = f"its latest weights (update {len(hist.updates)}; {why})"
         print(f"Training interrupted at update {len(hist.updates)}; the model keeps {held}.")
     return hist

@@ -95,7 +95,6 @@ def test_the_seed_shift_moves_initialisation_and_batch_order_but_not_the_data(mo
 
 def test_gate_averages_final_losses_and_the_gradients_at_initialisation():
     from s2s_lab.experiments import (
-        FIGURES,
         MemoryRecipe,
         final_losses,
         gate_averages,
@@ -116,6 +115,8 @@ def test_gate_averages_final_losses_and_the_gradients_at_initialisation():
     norms, forget = gradients_at_init(delay=6, num=16, recipe=recipe)
     assert list(norms) == ["RNN: ‖∂L/∂h_t‖", "LSTM: ‖∂L/∂h_t‖", "LSTM: ‖∂L/∂c_t‖", "LSTM: along c_t alone"]
     assert all(n.shape == (7,) for n in norms.values()) and 0.9 < forget < 1  # keep_bias 3: sigma(3) = 0.95
+    from s2s_lab.experiments.memory import FIGURES
+
     assert FIGURES and all(name[:3] in ("02 ", "03 ") for name in FIGURES)
 
 

@@ -208,6 +208,8 @@ def test_save_checkpoint_refuses_what_it_could_not_load_back(tmp_path):
         save_checkpoint(tmp_path / "m.pt", model, vocab=Vocab("abc"))
     with pytest.raises(ValueError, match=r"extra\['scores'\]\[1\] is a ndarray.*tolist"):
         save_checkpoint(tmp_path / "m.pt", model, scores=[1.0, np.zeros(3)])
+    with pytest.raises(ValueError, match=r"extra\['torch'\] is a TorchVersion.*str\(\.\.\.\)"):
+        save_checkpoint(tmp_path / "m.pt", model, torch=torch.__version__)  # a str subclass torch.load refuses
     with pytest.raises(ValueError, match="expected a torch.nn.Module"):
         save_checkpoint(tmp_path / "m.pt", {"weights": 1})
     with torch.no_grad():
