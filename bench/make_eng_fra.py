@@ -1,7 +1,7 @@
 """Make the shipped English–French data from the Tatoeba/manythings file: the split and the subword models.
 
-    python bench/make_eng_fra.py /work/shared/data/eng-fra.tsv              # everything (about 10 seconds)
-    python bench/make_eng_fra.py /work/shared/data/eng-fra.tsv --no-subwords  # only the split
+    python bench/make_eng_fra.py path/to/eng-fra.tsv              # everything (about 10 seconds)
+    python bench/make_eng_fra.py path/to/eng-fra.tsv --no-subwords  # only the split
 
 Reads ``eng-fra.tsv`` (``English<TAB>French``, see data/README.md for where it comes from) and writes to data/:
 
