@@ -293,7 +293,7 @@ def translate_texts(
         elif beam == 1:
             tokens = [h.tokens for h in decoding.greedy(model, src, src_mask, max_len)]
         else:
-            results = decoding.beam_search(model, src, src_mask, beam, max_len, alpha, tree_pruned=0)
+            results = decoding.beam_search(model, src, src_mask, beam, max_len, alpha, tree=False)
             tokens = [r.best.tokens for r in results]
         for i, t in zip(chunk, tokens):
             out[i] = tgt_tokenizer.decode(t)
