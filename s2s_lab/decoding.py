@@ -62,8 +62,10 @@ drops the rows of the sentences that are done). :class:`RNNStepper` serves :clas
 keys and values (a cache), so that step :math:`t` computes one position instead of all :math:`t`.
 
 Every function decodes a batch, ``src (B, S) long`` with ``src_mask (B, S) bool`` (True = real token), in
-evaluation mode (no dropout) and without gradients, and puts the model back in the mode it was in. None
-writes ``<pad>`` or ``<unk>`` (:func:`forbid_special`: their :math:`\log p` is set to :math:`-\infty`).
+evaluation mode (no dropout) and without gradients, and puts the model back in the mode it was in. The
+tensors it returns are *inference tensors* (``torch.inference_mode``): ``.clone()`` one before changing it in
+place or using it in a computation that needs gradients. None writes ``<pad>`` or ``<unk>``
+(:func:`forbid_special`: their :math:`\log p` is set to :math:`-\infty`).
 
 References: A. Graves (2012), *Sequence Transduction with Recurrent Neural Networks*; I. Sutskever,
 O. Vinyals & Q. V. Le (2014), *Sequence to Sequence Learning with Neural Networks*; Y. Wu et al. (2016),
@@ -263,11 +265,12 @@ def expand_state(state, k: int):
 
 @contextmanager
 def _decoding(model: nn.Module):
-    """Evaluation mode and no gradients while decoding; the model's mode is restored afterwards."""
+    """Evaluation mode and no gradients while decoding (``torch.inference_mode``, a few per cent faster than
+    ``torch.no_grad``); the model's mode is restored afterwards."""
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
+        with torch.inference_mode():
             yield
     finally:
         model.train(was_training)
