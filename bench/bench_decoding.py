@@ -27,7 +27,7 @@ import time
 
 import torch
 
-from s2s_lab import Seq2SeqTransformer
+from s2s_lab import PAD, UNK, Seq2SeqTransformer
 from s2s_lab.decoding import beam_search, greedy
 
 
@@ -52,6 +52,8 @@ def main() -> None:
     model = Seq2SeqTransformer(
         V, V, d_model=256, nhead=4, num_encoder_layers=3, num_decoder_layers=3, dim_feedforward=1024, max_len=64
     ).eval()
+    with torch.no_grad():  # s2s_lab.decoding never writes <pad> or <unk>; make greedy_decode avoid them too
+        model.generator.bias[[PAD, UNK]] -= 100.0
     lengths = torch.randint(15, 26, (N,))
     mask = torch.arange(int(lengths.max())) < lengths[:, None]  # (N, S) True = real token
     src = torch.randint(4, V, mask.shape).masked_fill(~mask, 0)  # (N, S)

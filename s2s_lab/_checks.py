@@ -17,6 +17,21 @@ def shape_str(shape) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ")"
 
 
+def broadcast_shapes(*shapes) -> torch.Size:
+    """The shape that ``shapes`` broadcast to (align them on the right; in each dimension the sizes must be
+    equal or 1), as ``torch.broadcast_shapes``, which raises ``RuntimeError`` too if they do not broadcast.
+    Ours because PyTorch's imports its symbolic-shapes machinery (and sympy) on first use: a quarter of a
+    second at the start of every command that decodes."""
+    n = max((len(s) for s in shapes), default=0)
+    out = []
+    for sizes in zip(*[(1,) * (n - len(s)) + tuple(s) for s in shapes]):
+        not_one = set(sizes) - {1}
+        if len(not_one) > 1:
+            raise RuntimeError(f"shapes {', '.join(shape_str(s) for s in shapes)} do not broadcast.")
+        out.append(not_one.pop() if not_one else 1)
+    return torch.Size(out)
+
+
 def _got(value) -> str:
     """``value`` as an error message shows it: its type and, if short, its value (``str '10'``)."""
     text = repr(value)

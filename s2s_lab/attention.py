@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_bool, check_float, check_int, check_probability, shape_str
+from ._checks import broadcast_shapes, check_bool, check_float, check_int, check_probability, shape_str
 
 ATTENTION_KINDS = ("additive", "dot", "general", "scaled_dot")
 
@@ -126,7 +126,7 @@ def _check_scaled_dot_product(query: Tensor, key: Tensor, value: Tensor, mask: T
             f"expected value of shape (..., T_k={key.shape[-2]}, d_v) like the key, got {shape_str(value.shape)}."
         )
     try:
-        torch.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+        broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
     except RuntimeError:
         raise ValueError(
             "expected query, key and value with the same leading (batch, head) dimensions '...' (or ones that "
@@ -134,7 +134,7 @@ def _check_scaled_dot_product(query: Tensor, key: Tensor, value: Tensor, mask: T
         ) from None
     if mask is not None:
         try:
-            batch = torch.broadcast_shapes(query.shape[:-2], key.shape[:-2])
+            batch = broadcast_shapes(query.shape[:-2], key.shape[:-2])
         except RuntimeError:
             raise ValueError(
                 f"expected query (..., T_q, d) and key (..., T_k, d) whose leading dimensions broadcast, "
@@ -150,7 +150,7 @@ def _check_mask(mask: Tensor, target: torch.Size, what: str, layout: str) -> Non
     if mask.dtype != torch.bool and not mask.is_floating_point():
         raise ValueError(f"{what} must be boolean (or float, added to the scores), got dtype {mask.dtype}.")
     try:
-        shape = torch.broadcast_shapes(mask.shape, target)
+        shape = broadcast_shapes(mask.shape, target)
     except RuntimeError:
         shape = None
     if shape != target:

@@ -7,6 +7,9 @@
   signature, against every reference of each English sentence.
 - ``train --model {transformer,rnn} ...`` runs the recipe of :mod:`s2s_lab.experiments.translation`.
 
+``translate`` and ``evaluate`` also take ``--batch-size N`` (sentences decoded at once) and ``--threads N``
+(CPU threads; default PyTorch's, one per core; on a machine busy with other work, 1 is often faster).
+
 A missing or damaged file gives one sentence on stderr and exit code 2. The translation modules (and with them
 sentencepiece and sacrebleu) are imported only when a command runs, so ``--help`` stays quick.
 """
@@ -102,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", metavar="FILE", help="read the sentences from FILE instead of stdin")
     p.add_argument("--device", help="cpu, cuda, ... (default: a GPU if present)")
     p.add_argument("--batch-size", type=_whole(1), default=32, metavar="N", help="sentences at once (default 32)")
+    p.add_argument("--threads", type=_whole(1), metavar="N", help="CPU threads (default: PyTorch's, one per core)")
 
     p = sub.add_parser(
         "evaluate",
@@ -117,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beam", type=_whole(1), default=5, metavar="K", help="beam width (default 5; 1: greedy)")
     p.add_argument("--device", help="cpu, cuda, ... (default: a GPU if present)")
     p.add_argument("--batch-size", type=_whole(1), default=32, metavar="N", help="sentences at once (default 32)")
+    p.add_argument("--threads", type=_whole(1), metavar="N", help="CPU threads (default: PyTorch's, one per core)")
 
     p = sub.add_parser(
         "train",
@@ -318,10 +323,11 @@ def main(argv: Sequence[str] | None = None, stdin=None, stdout=None, stderr=None
         parser.print_help(stderr)
         return EXIT_ERROR
     try:
-        if args.command == "translate":
-            return translate(args, stdin, stdout, stderr)
-        if args.command == "evaluate":
-            return evaluate(args, stdout)
+        if args.command in ("translate", "evaluate"):
+            from .training import num_threads
+
+            with num_threads(args.threads):
+                return translate(args, stdin, stdout, stderr) if args.command == "translate" else evaluate(args, stdout)
         return train(args, argv)
     except CommandError as err:
         print(f"error: {err}", file=stderr)

@@ -55,13 +55,17 @@ A ``torch.Generator`` seeds the draws, so the same seed gives the same sample.
 
 **Step by step.** The decoders need one thing from a model, a *stepper* (:func:`make_stepper`):
 ``start(src, src_mask) -> state``, ``step(state, y_prev) -> (log_probs (N, V), state, attention (N, S))``
-and ``reorder(state, index)`` (the beams that survive a step). :class:`RNNStepper` serves :class:`Seq2Seq`
+and ``reorder(state, index, sources=False)`` (the beams that survive a step; ``sources=True`` also
+drops the rows of the sentences that are done). :class:`RNNStepper` serves :class:`Seq2Seq`
 (with or without attention) through :meth:`Decoder.step`; :class:`TransformerStepper` serves
 :class:`Seq2SeqTransformer` through :meth:`Seq2SeqTransformer.decode_step`, which keeps every decoder layer's
 keys and values (a cache), so that step :math:`t` computes one position instead of all :math:`t`.
 
 Every function decodes a batch, ``src (B, S) long`` with ``src_mask (B, S) bool`` (True = real token), in
-evaluation mode (no dropout) and without gradients, and puts the model back in the mode it was in.
+evaluation mode (no dropout) and without gradients, and puts the model back in the mode it was in. The
+tensors it returns are *inference tensors* (``torch.inference_mode``): ``.clone()`` one before changing it in
+place or using it in a computation that needs gradients. None writes ``<pad>`` or ``<unk>``
+(:func:`forbid_special`: their :math:`\log p` is set to :math:`-\infty`).
 
 References: A. Graves (2012), *Sequence Transduction with Recurrent Neural Networks*; I. Sutskever,
 O. Vinyals & Q. V. Le (2014), *Sequence to Sequence Learning with Neural Networks*; Y. Wu et al. (2016),
@@ -81,13 +85,14 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from .data import BOS, EOS, PAD
+from .data import BOS, EOS, PAD, UNK
 from .interface import check_max_len
 from .seq2seq import Seq2Seq
 from .transformer import Seq2SeqTransformer
 
 PENALTIES = ("wu", "power")
 NEG_INF = float("-inf")
+FORBIDDEN = (PAD, UNK)  # tokens no decoder writes: <pad> only fills a batch, <unk> is no word
 
 
 # ----------------------------------------------------------------------------------------------
@@ -203,9 +208,12 @@ class RNNStepper:
         )
         return logits.log_softmax(-1), {**s, "hidden": hidden}, weights  # (N, V), state, (N, S) or None
 
-    def reorder(self, state: dict, index: Tensor) -> dict:
-        """Row ``i`` of the new state is row ``index[i]`` of the old (rows of the same sentence only: the
-        source's tensors are not copied)."""
+    def reorder(self, state: dict, index: Tensor, sources: bool = False) -> dict:
+        """Row ``i`` of the new state is row ``index[i]`` of the old. ``sources=False``: rows of the same
+        sentence only, so the source's tensors are not copied; ``sources=True``: they follow too (for rows of
+        other sentences, or fewer rows: the sentences that are done left out)."""
+        if sources:
+            return _rows(state, index)
         return {**state, "hidden": _rows(state["hidden"], index)}
 
 
@@ -231,8 +239,11 @@ class TransformerStepper:
         logits, cache, _, w_cross = self.model.decode_step(y_prev, state["cache"], state["src_mask"])
         return logits.log_softmax(-1), {**state, "cache": cache}, w_cross[-1].mean(1)[:, 0]  # (N, V), state, (N, S)
 
-    def reorder(self, state: dict, index: Tensor) -> dict:
-        """As :meth:`RNNStepper.reorder`: only the self-attention keys and values follow their beams."""
+    def reorder(self, state: dict, index: Tensor, sources: bool = False) -> dict:
+        """As :meth:`RNNStepper.reorder`: with ``sources=False`` only the self-attention keys and values follow
+        their beams."""
+        if sources:
+            return _rows(state, index)
         cache = [{"memory": c["memory"], "self": _rows(c["self"], index)} for c in state["cache"]]
         return {**state, "cache": cache}
 
@@ -254,14 +265,23 @@ def expand_state(state, k: int):
 
 @contextmanager
 def _decoding(model: nn.Module):
-    """Evaluation mode and no gradients while decoding; the model's mode is restored afterwards."""
+    """Evaluation mode and no gradients while decoding (``torch.inference_mode``, a few per cent faster than
+    ``torch.no_grad``); the model's mode is restored afterwards."""
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
+        with torch.inference_mode():
             yield
     finally:
         model.train(was_training)
+
+
+def forbid_special(log_probs: Tensor) -> Tensor:
+    r"""``log_probs (N, V)`` with :math:`\log p(w \mid y_{<t}, x) = -\infty` for the tokens of :data:`FORBIDDEN`
+    (``<pad>`` and ``<unk>``), so that no decoder writes them. The other tokens' log-probabilities are left as
+    they are (not renormalised): a hypothesis' :math:`\log P(y \mid x)` stays the model's own."""
+    forbidden = [w for w in FORBIDDEN if w < log_probs.shape[-1]]
+    return log_probs.index_fill(-1, torch.tensor(forbidden, device=log_probs.device), NEG_INF)  # (N, V)
 
 
 def _prepare(model: nn.Module, max_len) -> tuple[RNNStepper | TransformerStepper, int]:
@@ -293,6 +313,7 @@ def _left_to_right(model, src, src_mask, max_len, choose: Callable[[Tensor], Ten
         tokens, token_lp, attention = [], [], []
         for _ in range(max_len):
             log_probs, state, attn = stepper.step(state, y)  # (B, V), state, (B, S) or None
+            log_probs = forbid_special(log_probs)  # (B, V)
             y = choose(log_probs).masked_fill(done, PAD)  # (B,)
             tokens.append(y)
             token_lp.append(log_probs.gather(1, y[:, None])[:, 0])  # (B,)
@@ -470,135 +491,162 @@ def beam_step(open_log_prob: Tensor, log_probs: Tensor, eos: int = EOS) -> BeamS
     return BeamStep(log_prob, parent, token, finished, keep)
 
 
-def search_is_over(finished_scores: list[float], best_open_log_prob: float, k: int, lp_max: float) -> bool:
-    r"""Whether a sentence's :math:`k` best finished hypotheses already score at least what any open one can
-    still reach, :math:`\log P(y \mid x) / \operatorname{lp}(T_{max})` (its log-probability can only fall,
-    its length penalty only grow to ``lp_max``); also True when nothing is open."""
-    if best_open_log_prob == NEG_INF:
-        return True
-    if len(finished_scores) < k:
-        return False
-    return sorted(finished_scores, reverse=True)[k - 1] >= best_open_log_prob / lp_max
+def search_is_over(finished_scores: Tensor, best_open_log_prob: Tensor, k: int, lp_max: float) -> Tensor:
+    r"""For ``A`` sentences at once: whether a sentence's :math:`k` best finished hypotheses already score at
+    least what any open one can still reach, :math:`\log P(y \mid x) / \operatorname{lp}(T_{max})` (its
+    log-probability can only fall, its length penalty only grow to ``lp_max``); also True when nothing is open.
+
+    Inputs: **finished_scores** ``(A, n)``: the scores of each sentence's finished hypotheses (``-inf`` where a
+    sentence has fewer than ``n``; the :math:`k` best are enough); **best_open_log_prob** ``(A,)``: the
+    highest :math:`\log P(y \mid x)` of an open hypothesis (``-inf``: none open); **k**; **lp_max**
+    :math:`\operatorname{lp}(T_{max})`. Outputs: ``(A,) bool``.
+    """
+    if finished_scores.shape[1] < k:  # fewer than k finished in every sentence
+        return best_open_log_prob == NEG_INF
+    kth_best = finished_scores.topk(k, dim=1).values[:, -1]  # (A,): -inf where fewer than k finished
+    return (best_open_log_prob == NEG_INF) | (kth_best >= best_open_log_prob / lp_max)
 
 
 # ----------------------------------------------------------------------------------------------
 # Beam search: the bookkeeping (histories of the open hypotheses, the finished ones, the tree)
 # ----------------------------------------------------------------------------------------------
 class _Beams:
-    """For ``B`` sentences of ``k`` rows each: the tokens, token log-probs and attention of every open
-    hypothesis, its node in the tree, the finished hypotheses, and which sentences are done."""
+    """For the ``A`` sentences still searched (of ``B``; :attr:`ids` says which), ``k`` rows each: the tokens,
+    token log-probs and attention of every open hypothesis (and its node in the tree); for all ``B``: the
+    finished hypotheses and the trees (``None`` unless asked for)."""
 
-    def __init__(self, src_mask: Tensor, k: int, max_len: int, alpha: float, penalty: str, tree_pruned: int | None):
+    def __init__(self, src_mask: Tensor, k: int, max_len: int, alpha: float, penalty: str, tree_pruned, tree: bool):
         B, device = src_mask.shape[0], src_mask.device
         self.src_mask, self.k, self.max_len, self.tree_pruned = src_mask, k, max_len, tree_pruned
-        self.score = lambda log_prob, n: log_prob / length_penalty(n, alpha, penalty)
+        self.alpha, self.penalty = alpha, penalty
         self.lp_max = length_penalty(max_len, alpha, penalty)
-        self.tokens = torch.zeros(B, k, 0, dtype=torch.long, device=device)  # (B, k, t)
-        self.token_lp = torch.zeros(B, k, 0, device=device)  # (B, k, t)
-        self.attention = None  # (B, k, t, S) once a step returns attention
-        self.trees = [[Node(0, -1, 0, BOS, 0.0, "root")] for _ in range(B)]
-        self.node = [[0] * k for _ in range(B)]  # the tree id of each open hypothesis
+        self.ids = torch.arange(B, device=device)  # (A,): which sentences are still searched
+        self.tokens = torch.zeros(B, k, 0, dtype=torch.long, device=device)  # (A, k, t)
+        self.token_lp = torch.zeros(B, k, 0, device=device)  # (A, k, t)
+        self.attention = None  # (A, k, t, S) once a step returns attention
+        self.best = torch.full((B, k), NEG_INF, dtype=torch.float64, device=device)  # (A, k): k best finished scores
+        self.trees = [[Node(0, -1, 0, BOS, 0.0, "root")] for _ in range(B)] if tree else None
+        self.node = [[0] * k for _ in range(B)] if tree else None  # (A, k): the tree id of each open hypothesis
         self.hypotheses = [[] for _ in range(B)]
-        self.done = [False] * B
 
-    def _add(self, b: int, parent_row: int, step: int, token: int, log_prob: float, status: str) -> int:
-        tree = self.trees[b]
-        tree.append(Node(len(tree), self.node[b][parent_row], step, token, log_prob, status))
-        return len(tree) - 1
+    def score(self, log_prob: float, length: int) -> float:
+        return log_prob / length_penalty(length, self.alpha, self.penalty)
 
     def record(self, t: int, s: BeamStep, open_log_prob: Tensor, log_probs: Tensor, attention: Tensor | None):
-        """Record step ``t`` of :func:`beam_step`: the tree's new nodes, the finished hypotheses (at the last
-        step also the cut ones), the open ones' histories, which sentences are done. Returns the new open
-        hypotheses' log-probs ``(B, k)`` (``-inf`` in sentences that are done), parents and tokens ``(B, k)``."""
-        B, k, V = log_probs.shape
-        attn = None if attention is None else attention.view(B, k, -1)  # (B, k, S)
+        """Record step ``t`` of :func:`beam_step` for the ``A`` sentences still searched: the finished hypotheses
+        (at the last step also the cut ones), the open ones' histories, the tree's new nodes. Returns the new
+        open hypotheses' log-probs, parents and tokens ``(A, k)``, and which sentences are done ``(A,) bool``."""
+        A, k, V = log_probs.shape
+        attn = None if attention is None else attention.view(A, k, -1)  # (A, k, S)
         if attn is not None and self.attention is None:
-            self.attention = attn.new_zeros(B, k, 0, attn.shape[-1])  # (B, k, 0, S)
-        new_node = self._nodes(t, s, open_log_prob, log_probs, attn)
-        kept_lp, kept_parent, kept_token = (x.gather(1, s.keep) for x in (s.log_prob, s.parent, s.token))  # (B, k)
-        self._follow(kept_parent, kept_token, log_probs.view(B, k * V).gather(1, kept_parent * V + kept_token), attn)
+            self.attention = attn.new_zeros(A, k, 0, attn.shape[-1])  # (A, k, 0, S)
+        new_node, finished_node = (None, None) if self.trees is None else self._nodes(t, s, open_log_prob, log_probs)
+        self._finish(t, s, log_probs, attn, finished_node)
+        kept_lp, kept_parent, kept_token = (x.gather(1, s.keep) for x in (s.log_prob, s.parent, s.token))  # (A, k)
+        self._follow(kept_parent, kept_token, log_probs.view(A, k * V).gather(1, kept_parent * V + kept_token), attn)
         self.node = new_node
-        best_open = kept_lp.max(1).values.tolist()
-        for b in range(B):
-            if not self.done[b]:
-                if t == self.max_len:
-                    self._cut(b, kept_lp[b].tolist(), t)
-                scores = [h.score for h in self.hypotheses[b]]
-                self.done[b] = t == self.max_len or search_is_over(scores, best_open[b], k, self.lp_max)
-        done = torch.tensor(self.done, device=kept_lp.device)[:, None]  # (B, 1)
-        return kept_lp.masked_fill(done, NEG_INF), kept_parent, kept_token
+        if t == self.max_len:
+            self._cut(kept_lp, t)
+            return kept_lp, kept_parent, kept_token, torch.ones(A, dtype=torch.bool, device=kept_lp.device)
+        done = search_is_over(self.best, kept_lp.max(1).values.double(), k, self.lp_max)  # (A,)
+        return kept_lp, kept_parent, kept_token, done
 
-    def _nodes(self, t, s: BeamStep, open_log_prob, log_probs, attn) -> list[list[int]]:
-        """Add step ``t``'s nodes to the trees (and the finished hypotheses to the lists): the 2k best
-        candidates, then the best of the others, as pruned, up to ``tree_pruned``. Returns the open ones' ids."""
-        B, k, V = log_probs.shape
-        rest = (open_log_prob.unsqueeze(-1) + log_probs).view(B, k * V)  # (B, k*V)
+    def keep_only(self, index: Tensor) -> None:
+        """Go on with the sentences at positions ``index (A',)`` of the ``A`` (the others are done)."""
+        self.ids, self.tokens, self.token_lp, self.best = (
+            x[index] for x in (self.ids, self.tokens, self.token_lp, self.best)
+        )
+        self.attention = None if self.attention is None else self.attention[index]
+        self.node = None if self.node is None else [self.node[a] for a in index.tolist()]
+
+    def _nodes(self, t, s: BeamStep, open_log_prob, log_probs) -> tuple[list[list[int]], dict]:
+        """Add step ``t``'s nodes to the trees: the 2k best candidates, then the best of the others, as
+        pruned, up to ``tree_pruned``. Returns the open ones' ids ``(A, k)`` and the finished ones' ids by
+        ``(a, rank)``."""
+        A, k, V = log_probs.shape
+        rest = (open_log_prob.unsqueeze(-1) + log_probs).view(A, k * V)  # (A, k*V)
         rest = rest.scatter(1, s.parent * V + s.token, NEG_INF)  # without the 2k best
         m = rest.shape[1] if self.tree_pruned is None else min(self.tree_pruned, rest.shape[1])
-        rest_lp, rest_index = rest.topk(m, dim=1)  # (B, m)
+        rest_lp, rest_index = rest.topk(m, dim=1)  # (A, m)
         cand_lp, parent, token, finished, keep = (x.tolist() for x in s)
         rest_lp, rest_index = rest_lp.tolist(), rest_index.tolist()
         status = "cut" if t == self.max_len else "open"
-        new_node = [[-1] * k for _ in range(B)]
-        for b in range(B):
-            if self.done[b]:
-                continue
-            kept = {r: j for j, r in enumerate(keep[b])}  # rank among the 2k -> row in the new beam
+        new_node, finished_node = [[-1] * k for _ in range(A)], {}
+        for a, b in enumerate(self.ids.tolist()):
+            kept = {r: j for j, r in enumerate(keep[a])}  # rank among the 2k -> row in the new beam
             pruned = []
-            for r, lp in enumerate(cand_lp[b]):
+            for r, lp in enumerate(cand_lp[a]):
                 if lp == NEG_INF:
                     continue
-                if finished[b][r]:
-                    self._finish(b, parent[b][r], t, lp, log_probs, attn)
+                if finished[a][r]:
+                    finished_node[a, r] = self._add(b, self.node[a][parent[a][r]], t, EOS, lp, "finished")
                 elif r in kept:
-                    new_node[b][kept[r]] = self._add(b, parent[b][r], t, token[b][r], lp, status)
+                    new_node[a][kept[r]] = self._add(b, self.node[a][parent[a][r]], t, token[a][r], lp, status)
                 else:
-                    pruned.append((lp, parent[b][r], token[b][r]))
-            pruned += [(lp, i // V, i % V) for lp, i in zip(rest_lp[b], rest_index[b]) if lp > NEG_INF]
+                    pruned.append((lp, parent[a][r], token[a][r]))
+            pruned += [(lp, i // V, i % V) for lp, i in zip(rest_lp[a], rest_index[a]) if lp > NEG_INF]
             for lp, p, w in pruned[: self.tree_pruned]:
-                self._add(b, p, t, w, lp, "pruned")
-        return new_node
+                self._add(b, self.node[a][p], t, w, lp, "pruned")
+        return new_node, finished_node
 
-    def _finish(self, b: int, j: int, t: int, log_prob: float, log_probs: Tensor, attn: Tensor | None) -> None:
-        """Open hypothesis ``j`` of sentence ``b`` followed by ``<eos>`` is finished: set it aside."""
-        node = self._add(b, j, t, EOS, log_prob, "finished")
-        lps = torch.cat([self.token_lp[b, j], log_probs[b, j, EOS].view(1)]).cpu()  # (t,)
-        a = None
-        if attn is not None:
-            a = torch.cat([self.attention[b, j], attn[b, j].view(1, -1)])[:, self.src_mask[b]].cpu()  # (t, S_x)
-        tokens = self.tokens[b, j].tolist() + [EOS]
-        self.hypotheses[b].append(Hypothesis(tokens, log_prob, self.score(log_prob, t), True, lps, a, node))
+    def _add(self, b: int, parent: int, step: int, token: int, log_prob: float, status: str) -> int:
+        tree = self.trees[b]
+        tree.append(Node(len(tree), parent, step, token, log_prob, status))
+        return len(tree) - 1
+
+    def _finish(self, t: int, s: BeamStep, log_probs: Tensor, attn: Tensor | None, node: dict | None) -> None:
+        """Set aside the open hypotheses followed by ``<eos>`` among the k best (every sentence at once), and
+        keep the k best finished scores of each sentence."""
+        a, r = s.finished.nonzero(as_tuple=True)  # (n,), (n,): sentence and rank of each finished candidate
+        if a.numel() == 0:
+            return
+        j = s.parent[a, r]  # (n,): the open hypothesis it ends
+        eos = torch.full_like(j, EOS)[:, None]  # (n, 1)
+        tokens = torch.cat([self.tokens[a, j], eos], 1).tolist()  # (n, t)
+        lps = torch.cat([self.token_lp[a, j], log_probs[a, j, EOS][:, None]], 1).cpu()  # (n, t)
+        att = None if attn is None else torch.cat([self.attention[a, j], attn[a, j][:, None]], 1).cpu()  # (n, t, S)
+        ids = self.ids[a].tolist()
+        for i, (ai, ri, lp) in enumerate(zip(a.tolist(), r.tolist(), s.log_prob[a, r].tolist())):
+            b = ids[i]
+            at = None if att is None else att[i][:, self.src_mask[b].cpu()]  # (t, S_x)
+            n = None if node is None else node[ai, ri]
+            self.hypotheses[b].append(Hypothesis(tokens[i], lp, self.score(lp, t), True, lps[i], at, n))
+        scores = s.log_prob.double() / length_penalty(t, self.alpha, self.penalty)  # (A, 2k)
+        scores = scores.masked_fill(~s.finished, NEG_INF)
+        self.best = torch.cat([self.best, scores], 1).topk(self.k, dim=1).values  # (A, k)
 
     def _follow(self, parent: Tensor, token: Tensor, token_lp: Tensor, attn: Tensor | None) -> None:
-        """The open hypotheses' histories follow their parents ``(B, k)`` and add ``token``."""
-        follow = parent.unsqueeze(-1)  # (B, k, 1)
+        """The open hypotheses' histories follow their parents ``(A, k)`` and add ``token``."""
+        follow = parent.unsqueeze(-1)  # (A, k, 1)
         self.tokens = torch.cat([self.tokens.gather(1, follow.expand_as(self.tokens)), token[..., None]], 2)
         self.token_lp = torch.cat([self.token_lp.gather(1, follow.expand_as(self.token_lp)), token_lp[..., None]], 2)
         if attn is not None:
-            old = self.attention.gather(1, follow.unsqueeze(-1).expand_as(self.attention))  # (B, k, t-1, S)
-            new = attn.gather(1, follow.expand(-1, -1, attn.shape[-1]))  # (B, k, S)
-            self.attention = torch.cat([old, new[:, :, None]], 2)  # (B, k, t, S)
+            old = self.attention.gather(1, follow.unsqueeze(-1).expand_as(self.attention))  # (A, k, t-1, S)
+            new = attn.gather(1, follow.expand(-1, -1, attn.shape[-1]))  # (A, k, S)
+            self.attention = torch.cat([old, new[:, :, None]], 2)  # (A, k, t, S)
 
-    def _cut(self, b: int, kept_lp: list[float], t: int) -> None:
+    def _cut(self, kept_lp: Tensor, t: int) -> None:
         """At ``max_len`` the open hypotheses end unfinished."""
-        for j, lp in enumerate(kept_lp):
-            if lp > NEG_INF:
-                a = None if self.attention is None else self.attention[b, j][:, self.src_mask[b]].cpu()
-                lps = self.token_lp[b, j].cpu()
-                self.hypotheses[b].append(
-                    Hypothesis(self.tokens[b, j].tolist(), lp, self.score(lp, t), False, lps, a, self.node[b][j])
-                )
+        for a, (b, lps) in enumerate(zip(self.ids.tolist(), kept_lp.tolist())):
+            for j, lp in enumerate(lps):
+                if lp > NEG_INF:
+                    at = None if self.attention is None else self.attention[a, j][:, self.src_mask[b]].cpu()
+                    n = None if self.trees is None else self.node[a][j]
+                    hyp = Hypothesis(
+                        self.tokens[a, j].tolist(), lp, self.score(lp, t), False, self.token_lp[a, j].cpu(), at, n
+                    )
+                    self.hypotheses[b].append(hyp)
 
     def results(self) -> list[BeamResult]:
+        trees = [[] for _ in self.hypotheses] if self.trees is None else self.trees
         return [
-            BeamResult(sorted(h, key=lambda h: h.score, reverse=True), tree)
-            for h, tree in zip(self.hypotheses, self.trees)
+            BeamResult(sorted(h, key=lambda h: h.score, reverse=True), tree) for h, tree in zip(self.hypotheses, trees)
         ]
 
 
-def check_beam(k, alpha, penalty, tree_pruned) -> None:
+def check_beam(k, alpha, penalty, tree_pruned, tree=True) -> None:
     """``k`` a whole number >= 1; ``alpha`` a number >= 0; ``penalty`` in :data:`PENALTIES`; ``tree_pruned``
-    None or a whole number >= 0."""
+    None or a whole number >= 0; ``tree`` True or False."""
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"expected k (the beam width) as a whole number >= 1, got {k!r}.")
     if not _is_number(alpha) or alpha < 0:
@@ -612,6 +660,8 @@ def check_beam(k, alpha, penalty, tree_pruned) -> None:
             f"expected tree_pruned (how many pruned candidates per step the tree records) as a whole number "
             f">= 0 or None (all), got {tree_pruned!r}."
         )
+    if not isinstance(tree, bool):
+        raise ValueError(f"expected tree (whether to record the search tree) as True or False, got {tree!r}.")
 
 
 def beam_search(
@@ -623,9 +673,13 @@ def beam_search(
     alpha: float = 0.6,
     penalty: str = "wu",
     tree_pruned: int | None = 10,
+    tree: bool = True,
 ) -> list[BeamResult]:
     r"""Beam search (Graves, 2012; Sutskever et al., 2014) with length normalisation (Wu et al., 2016), for
     ``B`` sentences at once (``B * k`` rows through the model); see the module docstring.
+
+    A sentence whose search is over leaves the batch (its rows of the stepper's state are dropped), so that
+    the sentences still searched are not slowed down by it.
 
     Inputs: **model** a :class:`Seq2Seq` or :class:`Seq2SeqTransformer`; **src** ``(B, S) long``; **src_mask**
     ``(B, S) bool`` (True = real token); **k**: the beam width (1: greedy); **max_len**: at most this many
@@ -633,29 +687,40 @@ def beam_search(
     **penalty** ``"wu"`` (default) or ``"power"``: the score :math:`\log P(y \mid x) / \operatorname{lp}(y)`
     (:func:`length_penalty`; ``alpha=0``: the log-probability); **tree_pruned**: how many pruned
     candidates the tree records per step and sentence, the most probable first (``None``: all
-    :math:`k \cdot V`, for small vocabularies).
+    :math:`k \cdot V`, for small vocabularies); **tree**: whether to record the search tree at all (False:
+    ``BeamResult.tree`` is empty and ``Hypothesis.node`` is None; faster, for translating).
 
     Outputs: one :class:`BeamResult` per sentence: every finished hypothesis (and, if ``max_len`` was
     reached, the ones still open, unfinished) sorted by score, best first (``.best``), and the search tree.
     """
-    check_beam(k, alpha, penalty, tree_pruned)
+    check_beam(k, alpha, penalty, tree_pruned, tree)
     stepper, max_len = _prepare(model, max_len)
     with _decoding(model):
-        state = expand_state(stepper.start(src, src_mask), k)  # B*k rows: row b*k + j is hypothesis j of b
-        B, device = src.shape[0], src.device
-        open_lp = torch.full((B, k), NEG_INF, device=device)  # (B, k)
+        state = stepper.start(src, src_mask)  # A rows until the first step's k rows
+        A, device = src.shape[0], src.device
+        open_lp = torch.full((A, k), NEG_INF, device=device)  # (A, k)
         open_lp[:, 0] = 0.0  # one open hypothesis per sentence: <bos>
-        y = torch.full((B * k,), BOS, dtype=torch.long, device=device)  # (B*k,)
-        beams = _Beams(src_mask, k, max_len, alpha, penalty, tree_pruned)
+        y = torch.full((A,), BOS, dtype=torch.long, device=device)  # (A,)
+        beams = _Beams(src_mask, k, max_len, alpha, penalty, tree_pruned, tree)
         for t in range(1, max_len + 1):
-            log_probs, state, attention = stepper.step(state, y)  # (B*k, V), state, (B*k, S) or None
-            log_probs = log_probs.view(B, k, -1)  # (B, k, V)
+            log_probs, state, attention = stepper.step(state, y)  # (A*k, V), state, (A*k, S) or None
+            if t == 1:  # the one open hypothesis, <bos>, computed once: now k rows per sentence, a*k + j
+                state, (log_probs, attention) = expand_state(state, k), expand_state((log_probs, attention), k)
+            log_probs = forbid_special(log_probs).view(A, k, -1)  # (A, k, V)
             s = beam_step(open_lp, log_probs)
-            open_lp, parent, token = beams.record(t, s, open_lp, log_probs, attention)
-            if all(beams.done):
+            open_lp, parent, token, done = beams.record(t, s, open_lp, log_probs, attention)  # (A, k) x3, (A,)
+            if bool(done.all()):
                 break
-            rows = (torch.arange(B, device=device)[:, None] * k + parent).view(-1)  # (B*k,)
-            state, y = stepper.reorder(state, rows), token.view(-1)
+            rows = torch.arange(A, device=device)[:, None] * k + parent  # (A, k): the rows the new beams extend
+            if bool(done.any()):  # drop the sentences that are done
+                going_on = (~done).nonzero()[:, 0]  # (A',)
+                open_lp, token, rows = open_lp[going_on], token[going_on], rows[going_on]
+                beams.keep_only(going_on)
+                state = stepper.reorder(state, rows.view(-1), sources=True)
+                A = going_on.shape[0]
+            else:
+                state = stepper.reorder(state, rows.view(-1))
+            y = token.view(-1)  # (A*k,)
     return beams.results()
 
 
@@ -667,6 +732,8 @@ __all__ = [
     "TransformerStepper",
     "make_stepper",
     "expand_state",
+    "forbid_special",
+    "FORBIDDEN",
     "greedy",
     "sample",
     "sampling_distribution",

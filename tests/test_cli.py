@@ -65,9 +65,19 @@ def test_help_lists_the_three_commands():
     [
         (
             "translate",
-            ["--checkpoint", "--beam", "--sample", "--temperature", "--top-k", "--top-p", "--seed", "--input"],
+            [
+                "--checkpoint",
+                "--beam",
+                "--sample",
+                "--temperature",
+                "--top-k",
+                "--top-p",
+                "--seed",
+                "--input",
+                "--threads",
+            ],
         ),
-        ("evaluate", ["--checkpoint", "--pairs", "--beam"]),
+        ("evaluate", ["--checkpoint", "--pairs", "--beam", "--batch-size", "--threads"]),
         ("train", ["--model", "--out", "--minutes", "--device", "--resume", "--label-smoothing", "--warmup"]),
     ],
 )
@@ -93,7 +103,8 @@ def test_translate_writes_one_line_per_input_line_in_order(checkpoint, tmp_path)
     assert len(warnings) == 1 and warnings[0].startswith("warning: line 3 has") and "at most 40" in warnings[0]
     assert "warning" not in proc.stdout
     (tmp_path / "in.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    from_file = run("translate", "--checkpoint", checkpoint, "--input", tmp_path / "in.txt")
+    options = ("--input", tmp_path / "in.txt", "--threads", 2, "--batch-size", 2)  # other batches: the same
+    from_file = run("translate", "--checkpoint", checkpoint, *options)
     assert from_file.stdout == proc.stdout
 
 

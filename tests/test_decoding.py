@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from s2s_lab import EOS, Seq2Seq, Seq2SeqTransformer, decoding
+from s2s_lab import EOS, PAD, UNK, Seq2Seq, Seq2SeqTransformer, decoding
 from s2s_lab.decoding import (
     beam_search,
     beam_step,
@@ -48,6 +48,18 @@ def _model(kind, tgt_vocab=7, seed=0):
     return model.eval()
 
 
+def _output_bias(model):
+    """The bias of the model's output layer: adding to entry w makes token w more probable at every step."""
+    return model.generator.bias if isinstance(model, Seq2SeqTransformer) else model.decoder.out.bias
+
+
+def _without_special(model):
+    """The model with <pad> and <unk> so improbable that its own greedy_decode never writes them either."""
+    with torch.no_grad():
+        _output_bias(model)[[PAD, UNK]] -= 100.0
+    return model
+
+
 def _source(B=4, S=6, seed=0):
     g = torch.Generator().manual_seed(seed)
     src = torch.randint(4, 9, (B, S), generator=g)
@@ -69,7 +81,7 @@ def _log_prob(model, src, mask, tokens):
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", KINDS)
 def test_greedy_equals_the_models_own_greedy_decode(kind):
-    model = _model(kind)
+    model = _without_special(_model(kind))
     src, mask = _source()
     tokens, _ = model.greedy_decode(src, mask, 12)
     for b, h in enumerate(greedy(model, src, mask, 12)):
@@ -110,8 +122,9 @@ def test_beam_of_width_one_is_greedy(kind):
 
 
 def _every_sequence(V, max_len):
-    """Every output: ending in <eos> within max_len tokens, or cut at max_len without one."""
-    words = [w for w in range(V) if w != EOS]
+    """Every output a decoder may write (no <pad>, no <unk>): ending in <eos> within max_len tokens, or cut at
+    max_len without one."""
+    words = [w for w in range(V) if w not in (EOS, PAD, UNK)]
     for n in range(1, max_len + 1):
         yield from (list(body) + [EOS] for body in itertools.product(words, repeat=n - 1))
     yield from (list(body) for body in itertools.product(words, repeat=max_len))
@@ -120,7 +133,7 @@ def _every_sequence(V, max_len):
 @pytest.mark.parametrize("kind", ["gru_additive", "lstm_plain", "transformer"])
 @pytest.mark.parametrize("alpha, penalty", [(0.0, "wu"), (0.6, "wu"), (1.0, "power")])
 def test_a_wide_beam_finds_what_trying_every_sequence_finds(kind, alpha, penalty):
-    V, max_len = 5, 4
+    V, max_len = 6, 4
     model = _model(kind, tgt_vocab=V)
     src, mask = _source(B=1)
     exhaustive = {}
@@ -167,9 +180,10 @@ def test_the_search_tree_is_consistent(kind):
             assert n.status in ("open", "finished", "pruned", "cut")
             assert (n.status == "finished") == (n.token == EOS and n.status != "pruned")
             children.setdefault(n.parent, []).append(n)
-        # every expanded hypothesis has all V children (tree_pruned=None records every candidate)
+        # every expanded hypothesis has a child for every token but <pad> and <unk> (tree_pruned=None records
+        # every candidate)
         for kids in children.values():
-            assert sorted(n.token for n in kids) == list(range(V))
+            assert sorted(n.token for n in kids) == [w for w in range(V) if w not in (PAD, UNK)]
         last = max(n.step for n in tree)
         assert all(n.id in children for n in tree if n.status == "open" and n.step < last)  # open: expanded
         steps = {n.step for n in tree}
@@ -218,6 +232,81 @@ def test_batched_beam_search_equals_one_sentence_at_a_time(kind):
         ]
 
 
+@pytest.mark.parametrize("kind", ["gru_additive", "lstm_plain", "transformer"])
+def test_sentences_that_are_done_leave_the_batch_and_change_nothing(kind, monkeypatch):
+    """A sentence whose search is over stops costing model time (its rows are dropped from the stepper's
+    state), and every sentence gets what it gets when searched alone."""
+    model = _model(kind, tgt_vocab=9)
+    with torch.no_grad():
+        _output_bias(model)[EOS] += 2.5  # so that searches end, after different numbers of steps
+    g = torch.Generator().manual_seed(1)
+    lengths = torch.tensor([6, 1, 3, 5, 2, 6, 4, 1])
+    mask = torch.arange(6) < lengths[:, None]  # (8, 6)
+    src = torch.randint(4, 9, (8, 6), generator=g).masked_fill(~mask, 0)
+    rows = []  # how many rows the model computes at each step
+
+    def counting(model):
+        stepper = make_stepper(model)
+        step = stepper.step
+        stepper.step = lambda state, y: (rows.append(y.shape[0]), step(state, y))[1]
+        return stepper
+
+    monkeypatch.setattr(decoding, "make_stepper", counting)
+    k = 3
+    batched = beam_search(model, src, mask, k=k, max_len=20, alpha=0.6)
+    assert rows[0] == 8 and rows[1] == 8 * k  # step 1: one open hypothesis (<bos>) per sentence
+    assert rows[1:] == sorted(rows[1:], reverse=True) and rows[-1] < 8 * k  # sentences left the batch
+    searched = [max(n.step for n in r.tree) for r in batched]  # steps each sentence's search ran
+    assert len(set(searched)) > 1 and len(rows) == max(searched)
+    for b, r in enumerate(batched):
+        n = int(mask[b].sum())
+        (alone,) = beam_search(model, src[b : b + 1, :n], mask[b : b + 1, :n], k=k, max_len=20, alpha=0.6)
+        assert [h.tokens for h in r.hypotheses] == [h.tokens for h in alone.hypotheses]
+        assert [h.score for h in r.hypotheses] == approx([h.score for h in alone.hypotheses])
+        assert [(x.parent, x.token, x.status) for x in r.tree] == [(x.parent, x.token, x.status) for x in alone.tree]
+
+
+@pytest.mark.parametrize("kind", ["gru_additive", "transformer"])
+def test_beam_search_without_the_tree_finds_the_same(kind):
+    model = _model(kind)
+    src, mask = _source()
+    with_tree = beam_search(model, src, mask, k=3, max_len=10, alpha=0.6)
+    without = beam_search(model, src, mask, k=3, max_len=10, alpha=0.6, tree=False)
+    for r, w in zip(with_tree, without):
+        assert w.tree == [] and all(h.node is None for h in w.hypotheses)
+        assert [(h.tokens, h.finished) for h in w.hypotheses] == [(h.tokens, h.finished) for h in r.hypotheses]
+        for h, g in zip(r.hypotheses, w.hypotheses):
+            assert (g.log_prob, g.score) == (h.log_prob, h.score)
+            torch.testing.assert_close(g.token_log_probs, h.token_log_probs, atol=0, rtol=0)
+            if h.attention is not None:
+                torch.testing.assert_close(g.attention, h.attention, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("kind", ["gru_additive", "transformer"])
+def test_no_decoder_writes_pad_or_unk(kind):
+    """Even a model that prefers <pad> and <unk> to everything gets neither from greedy, beam search or
+    sampling, and each output's log P(y | x) is still the model's own (not renormalised)."""
+    model = _model(kind)
+    with torch.no_grad():
+        _output_bias(model)[[PAD, UNK]] += 10.0
+    src, mask = _source()
+    assert set(model.greedy_decode(src, mask, 8)[0].unique().tolist()) >= {PAD, UNK}  # the model's own writes them
+    seeded = torch.Generator().manual_seed(0)
+    left_to_right = greedy(model, src, mask, 8) + sample(model, src, mask, 8, generator=seeded)
+    beams = beam_search(model, src, mask, k=3, max_len=8, tree_pruned=None)
+    outputs = [(i % 4, h) for i, h in enumerate(left_to_right)]  # (sentence, output)
+    outputs += [(b, h) for b, r in enumerate(beams) for h in r.hypotheses]
+    for b, h in outputs:
+        assert PAD not in h.tokens and UNK not in h.tokens
+        assert h.log_prob == approx(_log_prob(model, src[b : b + 1], mask[b : b + 1], h.tokens))
+    for r in beams:
+        assert not {n.token for n in r.tree[1:]} & {PAD, UNK}  # not even as a pruned candidate
+    log_probs = torch.randn(2, 6).log_softmax(-1)
+    forbidden = decoding.forbid_special(log_probs)
+    assert forbidden[:, [PAD, UNK]].eq(float("-inf")).all()
+    torch.testing.assert_close(forbidden[:, [1, 2, 4, 5]], log_probs[:, [1, 2, 4, 5]], atol=0, rtol=0)
+
+
 def test_beam_step_sets_aside_eos_among_the_k_best_and_keeps_k_others():
     lp = torch.tensor([0.6, 0.3, 0.1]).log()  # tokens 0, 1, 2=<eos>
     log_probs = torch.stack([lp, lp.flip(0)])[None]  # (1, 2, 3): hypothesis 1 prefers <eos>
@@ -230,10 +319,15 @@ def test_beam_step_sets_aside_eos_among_the_k_best_and_keeps_k_others():
 
 
 def test_search_is_over_when_k_finished_beat_what_any_open_can_become():
-    assert not search_is_over([-1.0], -0.5, k=2, lp_max=1.0)  # fewer than k finished
-    assert search_is_over([-1.0, -2.0], -2.0, k=2, lp_max=1.0)  # alpha = 0: open can only fall
-    assert not search_is_over([-1.0, -2.0], -3.0, k=2, lp_max=2.0)  # -3 / 2 = -1.5 > -2
-    assert search_is_over([-1.0, -2.0], -float("inf"), k=2, lp_max=2.0)  # nothing open
+    inf = float("inf")
+    finished = torch.tensor([[-1.0, -inf], [-1.0, -2.0], [-2.0, -1.0], [-1.0, -2.0]])  # (4 sentences, 2 each)
+    best_open = torch.tensor([-0.5, -2.0, -3.0, -inf])
+    over = search_is_over(finished, best_open, k=2, lp_max=1.0).tolist()
+    # fewer than k finished; alpha = 0: open can only fall; -3 / 1 < -2; nothing open
+    assert over == [False, True, True, True]
+    # lp_max = 2: an open -2 may still reach -1 > -2, an open -3 -1.5 > -2
+    assert search_is_over(finished, best_open, k=2, lp_max=2.0).tolist() == [False, False, False, True]
+    assert search_is_over(finished[:, :1], best_open, k=2, lp_max=1.0).tolist() == [False, False, False, True]
 
 
 def test_length_penalties():
@@ -247,7 +341,7 @@ def test_length_penalties():
 def test_length_normalisation_never_shortens_the_best_output(kind):
     """With a beam wide enough to be exact, a larger alpha can only make the best output longer: once
     log P(y2)/lp(|y2|) > log P(y1)/lp(|y1|) for |y2| > |y1|, it stays so as alpha grows."""
-    V, max_len = 5, 4
+    V, max_len = 7, 4
     model = _model(kind, tgt_vocab=V)
     src, mask = _source()
     lengths = [
@@ -336,6 +430,7 @@ def test_bad_sampling_arguments(kwargs, message):
         (dict(alpha=-0.5), r"alpha .* as a number >= 0 \(0: none\), got -0\.5\."),
         (dict(penalty="gnmt"), r"penalty 'wu' or 'power' .* got 'gnmt'\."),
         (dict(tree_pruned=-1), r"tree_pruned .* >= 0 or None \(all\), got -1\."),
+        (dict(tree=1), r"tree \(whether to record the search tree\) as True or False, got 1\."),
         (dict(max_len=2.5), r"max_len as a whole number >= 1 .* got 2\.5\."),
     ],
 )

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from s2s_lab.attention import MultiHeadAttention
+from s2s_lab.data import PAD, UNK
 from s2s_lab.decoding import greedy
 from s2s_lab.transformer import Seq2SeqTransformer, TransformerDecoderLayer, causal_mask
 
@@ -78,6 +79,8 @@ def test_cached_logits_equal_uncached(norm_first):
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_cached_greedy_equals_uncached_greedy_decode(norm_first):
     model = _model(norm_first)
+    with torch.no_grad():  # decoding.greedy never writes <pad> or <unk>; the model's own greedy_decode may
+        model.generator.bias[[PAD, UNK]] -= 100.0
     src, mask = _source()
     tokens, extras = model.greedy_decode(src, mask, 15)
     probs, attention = extras["probs"], extras["attention"]  # (B, T', V), (B, T', S)

@@ -48,7 +48,6 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .. import decoding
-from ..bleu import score_translations
 from ..checkpoints import load_checkpoint, save_checkpoint, shipped
 from ..data import collate, pad
 from ..reproducibility import seed_everything, training_seed
@@ -293,7 +292,7 @@ def translate_texts(
         elif beam == 1:
             tokens = [h.tokens for h in decoding.greedy(model, src, src_mask, max_len)]
         else:
-            results = decoding.beam_search(model, src, src_mask, beam, max_len, alpha, tree_pruned=0)
+            results = decoding.beam_search(model, src, src_mask, beam, max_len, alpha, tree=False)
             tokens = [r.best.tokens for r in results]
         for i, t in zip(chunk, tokens):
             out[i] = tgt_tokenizer.decode(t)
@@ -375,6 +374,8 @@ def read_pairs_file(path: str | Path) -> list[tuple[str, str]]:
 def evaluate_translation(translator: Translator, pairs: Sequence[tuple[str, str]], **options) -> dict:
     """Translate the distinct English sentences of ``pairs`` and score them against *all* their French
     translations: ``{"BLEU": Score, "chrF2": Score, "sentences": n}`` (:func:`s2s_lab.bleu.score_translations`)."""
+    from ..bleu import score_translations  # here: sacreBLEU takes 0.1 s to import, and translating needs none
+
     groups = group_references(pairs)
     hyps = translator.translate([en for en, _ in groups], **options)
     return {**score_translations(hyps, [refs for _, refs in groups]), "sentences": len(groups)}
@@ -397,6 +398,8 @@ def bleu_metric(
     """A ``val_metric`` for :func:`~s2s_lab.fit`: the corpus BLEU of greedy translations of ``subset``
     (``"score"`` and ``"bleu"``), its chrF (``"chrf"``) and the teacher-forced loss on the first references
     (``"loss"``, without label smoothing)."""
+    from ..bleu import score_translations  # here: sacreBLEU takes 0.1 s to import, and translating needs none
+
     sources, references = [en for en, _ in subset], [refs for _, refs in subset]
     data = TranslationDataset([(en, refs[0]) for en, refs in subset], src_tokenizer, tgt_tokenizer)
     batches = [
