@@ -1,8 +1,8 @@
 r"""What each ingredient of the Transformer recipe is worth: train it with one ingredient taken out at a time,
 for the same minutes (issue 10).
 
-    python bench/ablations.py --minutes 60                      # all six arms, one after the other (6 hours)
-    python bench/ablations.py --minutes 60 --jobs 2             # two arms at once, 1 thread each (3 hours)
+    python bench/ablations.py --minutes 60                      # all six arms, one after the other
+    python bench/ablations.py --minutes 60 --jobs 2             # two arms at once, 1 thread each
     python bench/ablations.py --minutes 60 --arms base no-warmup
     python bench/ablations.py --minutes 0.3 --train-pairs 2000 --valid-sentences 20 --test-sentences 50
                                                                 # a smoke test: checks it runs, measures nothing
@@ -22,7 +22,8 @@ English → French split, with the same seed:
 - ``no-clipping``: no gradient-norm clipping (instead of at most 1);
 - ``no-dropout``: dropout :math:`p = 0.1 \to 0` everywhere in the model.
 
-For each arm it reports the updates made, the final training loss (mean over the updates since the
+Six arms of 60 minutes take six hours of training one after the other (three with ``--jobs 2``), plus the
+tests. For each arm it reports the updates made, the final training loss (mean over the updates since the
 evaluation before the last; label-smoothed where the arm smooths, so ``no-label-smoothing``'s is lower by
 construction: compare the validation loss, which is never smoothed), the validation loss and BLEU of the
 kept model (greedy, on the recipe's ``n_valid`` = 300 validation sentences; the best of the evaluations

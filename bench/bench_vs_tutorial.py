@@ -31,16 +31,17 @@ chrF with sacreBLEU's signatures, and the ratio :math:`r = \mathrm{BLEU}_\mathrm
 are ours:
 
 - *Data.* The tutorial translates French → English, lower-cases its text, strips accents (to ASCII) and the
-  punctuation but ``!`` and ``?``, uses a word vocabulary, and keeps only pairs of fewer than 10 words whose English
-  starts with "i am", "he is", "you are", ... Here both recipes translate English → French real text (case,
+  punctuation but ``!`` and ``?``, uses a word vocabulary, and keeps only pairs of fewer than 10 words whose
+  English starts with "i am", "he is", "you are", ... Here both recipes translate English → French real text (case,
   accents, punctuation) split into our subwords, on the whole training split (pairs of at most 64 subwords a
   side). BLEU of lower-cased, accent-stripped output against real references would be meaningless, and a
   model trained on "i am / he is" sentences cannot be tested on the test split. It also trains for 80 epochs
   of its small set; here both get the same minutes.
-- *Padding.* The tutorial pads every sentence to 10 words with id 0 (its start token), runs the encoder over
-  the padding, attends over all 10 positions and averages the loss over all of them (it learns to write 0
-  after the end). Ours carries the encoder state over padding, masks it out of the attention and averages
-  the loss over the real tokens only (:func:`~s2s_lab.training.masked_cross_entropy`).
+- *Padding.* The tutorial pads every sentence (its words and the end token) to 10 positions with id 0 (its
+  start token), runs the encoder over the padding, attends over all 10 positions and averages the loss over
+  all of them (it learns to write 0 after the end). Ours carries the encoder state over padding, masks it out
+  of the attention and averages the loss over the real tokens only
+  (:func:`~s2s_lab.training.masked_cross_entropy`).
 - *Decoder.* Both are Bahdanau's (the previous state :math:`s_{t-1}` is the query; :math:`[e(y_{t-1}); c_t]`
   enters the GRU). Ours starts from :math:`s_0 = \tanh(W_s h_S + b_s)` (the tutorial: :math:`s_0 = h_S`),
   predicts from :math:`W_o [s_t; c_t; e(y_{t-1})]` (the tutorial: :math:`W_o s_t`), applies dropout to that
@@ -53,12 +54,12 @@ are ours:
 
 **Caveats.**
 
-- The budget is wall-clock time, evaluations included: a busy machine gives fewer updates, and the faster
-  model (the small RNN) makes more updates, so it also evaluates more often. The JSON records the updates,
+- The budget is wall-clock time, evaluations included: a busy machine gives fewer updates, and the recipe
+  with the faster updates also evaluates more often (every ``eval_every`` updates). The JSON records the updates,
   the CPU time each training got and the load average: compare runs made on the same, otherwise idle
   machine. With ``--parallel`` the two share the memory bandwidth of one machine.
-- A short budget favours what learns early (the small RNN, a short warm-up); the order may change with
-  more minutes. Results vary with the seed (initialisation and batch order): repeat with ``--seed 1``, ``2``.
+- A short budget favours what learns early (a smaller model, no warm-up); the order may change with more
+  minutes. Results vary with the seed (initialisation and batch order): repeat with ``--seed 1``, ``2``.
 - ``--train-pairs``, ``--valid-sentences`` and ``--test-sentences`` are for smoke tests only: their numbers
   measure nothing.
 """

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import sacrebleu
 import torch
+from tqdm.auto import tqdm
 
 from s2s_lab.bleu import score_translations
 from s2s_lab.experiments.translation import TranslationRecipe, Translator, train_translation
@@ -76,8 +77,8 @@ def run_arm(
     - ``updates``, ``stopped``, ``train_seconds`` (fit's wall clock, evaluations included),
       ``call_seconds`` and ``call_cpu_seconds`` (wall clock and CPU time of this process for the whole
       :func:`train_translation` call, data loading included: their ratio shows how much of a core it got);
-    - ``final_train_loss``: the mean training loss over the updates since the evaluation before the last
-      (label-smoothed where the recipe smooths), ``final_update``;
+    - ``final_train_loss``: the mean training loss over the updates since the evaluation before the last (since
+      the start if there was only one; label-smoothed where the recipe smooths), ``final_update``;
     - ``valid``: the kept evaluation's validation ``bleu``, ``chrf`` (greedy) and ``loss`` (teacher-forced,
       first references, no smoothing), its ``update``, and the number of ``sentences``;
     - ``test``: :func:`test_scores`; ``parameters``; ``recipe``; ``checkpoint``.
@@ -88,7 +89,7 @@ def run_arm(
     out = Path(out_dir) / f"{name}.pt"
 
     def log(message: str) -> None:
-        print(f"[{name}] {message}", file=sys.stderr, flush=True)
+        tqdm.write(f"[{name}] {message}", file=sys.stderr)  # between the progress bar's updates
 
     wall, cpu = time.perf_counter(), time.process_time()
     trained = train_translation(recipe, out, progress=progress, log=log, command=command)
