@@ -93,16 +93,25 @@ def table(results: list[dict], beam: int) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--minutes", type=float, required=True, help="training budget of each arm (wall clock)")
-    p.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS), help="default: all")
-    p.add_argument("--jobs", type=int, default=1, help="arms trained at once, 1 thread each (default 1)")
-    p.add_argument("--seed", type=int, default=0, help="initialisation and batch order (default 0)")
-    p.add_argument("--out-dir", type=Path, help="checkpoints here, results in OUT_DIR.json and OUT_DIR.md")
-    p.add_argument("--beam", type=int, default=5, help="beam width of the test translations (default 5)")
-    p.add_argument("--eval-every", type=int, help=f"updates between evaluations (default {T.eval_every})")
-    p.add_argument("--valid-sentences", type=int, help=f"validation BLEU sentences (default {T.n_valid})")
-    p.add_argument("--train-pairs", type=int, help="smoke tests: train on the first N pairs only")
-    p.add_argument("--test-sentences", type=int, help="smoke tests: test on the first N sentences only")
+    p.add_argument("--minutes", type=float, metavar="M", required=True, help="training budget of each arm (wall clock)")
+    p.add_argument(
+        "--arms",
+        nargs="+",
+        choices=list(ARMS),
+        default=list(ARMS),
+        metavar="ARM",
+        help=f"any of {', '.join(ARMS)} (default: all)",
+    )
+    p.add_argument("--jobs", type=int, metavar="N", default=1, help="arms trained at once, 1 thread each (default 1)")
+    p.add_argument("--seed", type=int, metavar="N", default=0, help="initialisation and batch order (default 0)")
+    p.add_argument(
+        "--out-dir", type=Path, metavar="OUT_DIR", help="checkpoints here, results in OUT_DIR.json and OUT_DIR.md"
+    )
+    p.add_argument("--beam", type=int, metavar="N", default=5, help="beam width of the test translations (default 5)")
+    p.add_argument("--eval-every", type=int, metavar="N", help=f"updates between evaluations (default {T.eval_every})")
+    p.add_argument("--valid-sentences", type=int, metavar="N", help=f"validation BLEU sentences (default {T.n_valid})")
+    p.add_argument("--train-pairs", type=int, metavar="N", help="smoke tests: train on the first N pairs only")
+    p.add_argument("--test-sentences", type=int, metavar="N", help="smoke tests: test on the first N sentences only")
     args = p.parse_args()
     if not args.minutes > 0:
         p.error(f"expected --minutes > 0, got {args.minutes}")

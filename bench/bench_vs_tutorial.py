@@ -95,16 +95,22 @@ TUTORIAL = TranslationRecipe(
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--minutes", type=float, required=True, help="training budget of each recipe (wall clock)")
-    p.add_argument("--threads", type=int, default=1, help="CPU threads of each training (default 1)")
-    p.add_argument("--seed", type=int, default=0, help="initialisation and batch order (default 0)")
+    p.add_argument(
+        "--minutes", type=float, metavar="M", required=True, help="training budget of each recipe (wall clock)"
+    )
+    p.add_argument("--threads", type=int, metavar="N", default=1, help="CPU threads of each training (default 1)")
+    p.add_argument("--seed", type=int, metavar="N", default=0, help="initialisation and batch order (default 0)")
     p.add_argument("--parallel", action="store_true", help="train both at once, in two processes of 1 thread")
-    p.add_argument("--out-dir", type=Path, help="checkpoints here, results in OUT_DIR.json")
-    p.add_argument("--beam", type=int, default=5, help="beam width of the test translations (default 5)")
-    p.add_argument("--eval-every", type=int, help=f"updates between evaluations (default {TRANSFORMER.eval_every})")
-    p.add_argument("--valid-sentences", type=int, help=f"validation BLEU sentences (default {TRANSFORMER.n_valid})")
-    p.add_argument("--train-pairs", type=int, help="smoke tests: train on the first N pairs only")
-    p.add_argument("--test-sentences", type=int, help="smoke tests: test on the first N sentences only")
+    p.add_argument("--out-dir", type=Path, metavar="OUT_DIR", help="checkpoints here, results in OUT_DIR.json")
+    p.add_argument("--beam", type=int, metavar="N", default=5, help="beam width of the test translations (default 5)")
+    p.add_argument(
+        "--eval-every", type=int, metavar="N", help=f"updates between evaluations (default {TRANSFORMER.eval_every})"
+    )
+    p.add_argument(
+        "--valid-sentences", type=int, metavar="N", help=f"validation BLEU sentences (default {TRANSFORMER.n_valid})"
+    )
+    p.add_argument("--train-pairs", type=int, metavar="N", help="smoke tests: train on the first N pairs only")
+    p.add_argument("--test-sentences", type=int, metavar="N", help="smoke tests: test on the first N sentences only")
     args = p.parse_args()
     if not args.minutes > 0:
         p.error(f"expected --minutes > 0, got {args.minutes}")
