@@ -54,6 +54,7 @@ def test_beam_width_changes_the_search(demo):
     demo.beam.value = 1
     greedy_best = demo.result.best.tokens
     demo.beam.value = 6
+    assert "beam k=6" in demo.ax.get_title()  # the plot changes with k even when the best translation does not
     assert len(demo.result.hypotheses) >= 1
     assert demo.result.best.score >= -1e9 and isinstance(greedy_best, list)
     assert not demo.errors

@@ -181,7 +181,7 @@ class TranslateDemo(LiveDemo):
         best = self.result.best
         self.target = [translator.tgt_tokenizer.piece(i) for i in best.tokens]
         self.maps = cross_attention(translator, text, best.tokens).numpy()  # (L, n_h, T, S)
-        self.name = name
+        self.name, self.k = name, k
         self.french = translator.tgt_tokenizer.decode(best.tokens)
         rows = "".join(
             f"<tr><td>{r + 1}</td><td>{html.escape(translator.tgt_tokenizer.decode(h.tokens)) or '∅'}</td>"
@@ -220,7 +220,7 @@ class TranslateDemo(LiveDemo):
         self.ax.set_xticks(np.arange(S), [_piece(p) for p in self.source], rotation=60, fontsize=7)
         self.ax.set_yticks(np.arange(T), [_piece(p) for p in self.target], fontsize=7)
         what = "α_tj" if self.maps.shape[:2] == (1, 1) else f"layer {self.layer.label}, head {self.head.label}"
-        self.ax.set_title(f"{self.name}: {what}", fontsize=8)
+        self.ax.set_title(f"{self.name}, beam k={self.k}: {what}", fontsize=8)
         self.view.redraw()
 
 
