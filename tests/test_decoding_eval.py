@@ -121,3 +121,10 @@ def test_bad_groups_are_explained(translator):
         de.beam_curse(translator, [("Go.", "Va !")])
     with pytest.raises(ValueError, match="n_samples"):
         de.temperature_sweep(translator, GROUPS, n_samples=0)
+
+
+def test_no_next_piece_past_a_transformers_last_position():
+    translator = tiny(TINY)
+    with pytest.raises(ValueError, match="writes at most 40"):
+        de.next_token_log_probs(translator, "Go.", [5] * 40)
+    assert de.next_token_log_probs(translator, "Go.", [5] * 39).shape == (len(translator.tgt_tokenizer),)

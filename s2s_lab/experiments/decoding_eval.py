@@ -160,11 +160,18 @@ def prefix_ids(translator: Translator, french_prefix: str) -> list[int]:
 
 
 def continue_prefix(
-    translator: Translator, english: str, french_prefix: str, k: int = 5, alpha: float = 0.6
+    translator: Translator,
+    english: str,
+    french_prefix: str,
+    k: int = 5,
+    alpha: float = 0.6,
+    tree_pruned: int | None = 0,
 ) -> tuple[list[int], BeamResult]:
     """*What if the translation started with* ``french_prefix``: :func:`~s2s_lab.decoding.force_prefix` on one
-    English sentence. Returns ``(the prefix's ids, BeamResult)``; ``translator.tgt_tokenizer.decode(r.best.tokens)``
-    is the whole French output, prefix included. An empty prefix is plain beam search."""
+    English sentence (at most :math:`2 S + 10` pieces for :math:`S` English ones, as :func:`translate_texts`).
+    Returns ``(the prefix's ids, BeamResult)``; ``translator.tgt_tokenizer.decode(r.best.tokens)`` is the whole
+    French output, prefix included. An empty prefix is plain beam search. ``tree_pruned``: how many pruned
+    candidates per step the search tree records (0: only the kept and finished ones)."""
     ids = prefix_ids(translator, french_prefix)
     _, src, src_mask = source_pieces(translator, english)
     max_len = max(2 * src.shape[1] + 10, len(ids) + 10)
@@ -175,7 +182,7 @@ def continue_prefix(
             "so nothing would be left to continue: shorten the prefix."
         )
     model = translator.model.eval()
-    (result,) = force_prefix(model, src, src_mask, ids, k=k, max_len=max_len, alpha=alpha, tree_pruned=0)
+    (result,) = force_prefix(model, src, src_mask, ids, k=k, max_len=max_len, alpha=alpha, tree_pruned=tree_pruned)
     return ids, result
 
 
@@ -186,6 +193,9 @@ def next_token_log_probs(translator: Translator, english: str, tokens: Sequence[
     ``<unk>`` included)."""
     _, src, src_mask = source_pieces(translator, english)
     model = translator.model.eval()
+    limit = model.config.get("max_len")
+    if limit is not None and len(tokens) >= limit:
+        raise ValueError(f"{len(tokens)} pieces are written already; this model writes at most {limit}.")
     tgt_in = torch.tensor([[BOS, *[int(t) for t in tokens]]])  # (1, t)
     return model(src, src_mask, tgt_in).log_softmax(-1)[0, -1].clone()  # (V,)
 
