@@ -109,8 +109,8 @@ class BeamTreeDemo(LiveDemo):
         (self.ring,) = self.ax.plot([], [], "o", ms=12, mfc="none", mec="crimson", mew=1.5, zorder=5)
         self.labels = []  # a pool of text artists, reused from one drawing to the next
         self.ax.set_xlabel(
-            "decoding step t    (blue: in the beam, grey: pruned, green ■: finished, orange: cut at the length "
-            "limit, purple: forced; under each piece its log P(y≤t | x))",
+            "step t · under each piece log P(y≤t|x) · blue: in the beam · grey: pruned · green ■: finished · "
+            "orange: cut · purple: forced",
             fontsize=7,
         )
         self.ax.set_yticks([])
