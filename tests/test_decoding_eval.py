@@ -128,3 +128,15 @@ def test_no_next_piece_past_a_transformers_last_position():
     with pytest.raises(ValueError, match="writes at most 40"):
         de.next_token_log_probs(translator, "Go.", [5] * 40)
     assert de.next_token_log_probs(translator, "Go.", [5] * 39).shape == (len(translator.tgt_tokenizer),)
+
+
+def test_empty_trap_lists_the_sentences_where_nothing_is_more_probable(translator):
+    sentences = [e for e, _ in GROUPS]
+    rows = de.empty_trap(translator, sentences, k=2)
+    listed = {r["english"] for r in rows}
+    for english in sentences:
+        _, result = te.beam_hypotheses(translator, english, k=2, alpha=0.0)
+        _, empty = te.token_log_probs(translator, english, [])
+        assert (english in listed) == (float(empty.sum()) > result.best.log_prob)
+    for r in rows:
+        assert r["empty_log_prob"] > r["beam_log_prob"]

@@ -242,3 +242,14 @@ def test_bad_arguments_are_explained(translator):
         BeamTreeDemo("model", "Go.")
     with pytest.raises(ValueError, match="n_samples"):
         SamplingDemo(translator, "Go.", n_samples=0)
+
+
+def test_beam_curse_figure_draws_a_line_per_alpha():
+    from s2s_lab.experiments.decoding_eval import beam_curse
+    from s2s_lab.widgets.decoding import beam_curse_figure
+
+    rows = beam_curse(tiny(TINY), [("Go.", ["Va !"]), ("I am hungry.", ["J'ai faim."])], widths=(1, 2), alphas=(0, 0.6))
+    fig = beam_curse_figure(rows)
+    bleu_ax, len_ax = fig.axes
+    assert len(bleu_ax.lines) == 2 and len(len_ax.lines) == 3  # two alphas, and the references' length
+    assert list(len_ax.lines[0].get_ydata()) == [r["words"] for r in rows[:2]]

@@ -258,6 +258,31 @@ def greedy_misses(translator: Translator, sentences: Sequence[str], k: int = 5) 
     return sorted(rows, key=lambda r: r["greedy_log_prob"] - r["beam_log_prob"])
 
 
+def empty_trap(translator: Translator, sentences: Sequence[str], k: int = 5) -> list[dict]:
+    r"""The sentences for which the model finds the **empty translation** (``<eos>`` at once) more probable than
+    the output of a beam of width ``k`` without length normalisation (:math:`\alpha = 0`): an exact search for
+    :math:`\arg\max_y \log P(y \mid x)` would return nothing for them (Stahlberg & Byrne, 2019).
+
+    Outputs: one dict per such sentence: ``english``, ``beam`` (text), ``beam_log_prob``, ``empty_log_prob``
+    (:math:`\log p(\langle eos \rangle \mid \langle bos \rangle, x)`).
+    """
+    from .translation_eval import beam_hypotheses
+
+    _check_translator(translator)
+    rows = []
+    for english in sentences:
+        _, result = beam_hypotheses(translator, english, k=k, alpha=0.0)
+        _, empty = token_log_probs(translator, english, [])
+        if float(empty.sum()) > result.best.log_prob:
+            rows.append(
+                dict(
+                    english=english, beam=translator.tgt_tokenizer.decode(result.best.tokens),
+                    beam_log_prob=result.best.log_prob, empty_log_prob=float(empty.sum()),
+                )
+            )  # fmt: skip
+    return rows
+
+
 __all__ = [
     "BEAM_WIDTHS",
     "TEMPERATURES",
@@ -268,4 +293,5 @@ __all__ = [
     "next_token_log_probs",
     "search_or_model_error",
     "greedy_misses",
+    "empty_trap",
 ]

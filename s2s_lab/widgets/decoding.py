@@ -401,4 +401,28 @@ class SamplingDemo(LiveDemo):
         )
 
 
-__all__ = ["BeamTreeDemo", "SamplingDemo", "tree_layout", "COLOURS", "WINDOW", "PRUNED"]
+def beam_curse_figure(rows, figsize=(7.5, 2.6)):
+    """BLEU (left) and mean output length in words (right) against the beam width, one line per :math:`\alpha`:
+    ``rows`` from :func:`~s2s_lab.experiments.decoding_eval.beam_curse`. The dashed line is the references'
+    mean length."""
+    from .base import static_figure
+
+    fig = static_figure(figsize=figsize)
+    bleu_ax, len_ax = fig.subplots(1, 2)
+    for alpha in dict.fromkeys(r["alpha"] for r in rows):
+        mine = [r for r in rows if r["alpha"] == alpha]
+        label = f"α = {alpha:g}" + (" (no normalisation)" if alpha == 0 else "")
+        bleu_ax.plot([r["k"] for r in mine], [r["bleu"].score for r in mine], "o-", label=label)
+        len_ax.plot([r["k"] for r in mine], [r["words"] for r in mine], "o-", label=label)
+    len_ax.axhline(rows[0]["ref_words"], color="0.5", ls="--", lw=1, label="references")
+    for ax in (bleu_ax, len_ax):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sorted({r["k"] for r in rows}), [str(k) for k in sorted({r["k"] for r in rows})])
+        ax.set_xlabel("beam width k")
+    bleu_ax.set_ylabel("BLEU (all references)")
+    len_ax.set_ylabel("mean output length (words)")
+    len_ax.legend(fontsize=7)
+    return fig
+
+
+__all__ = ["BeamTreeDemo", "SamplingDemo", "beam_curse_figure", "tree_layout", "COLOURS", "WINDOW", "PRUNED"]
