@@ -123,8 +123,8 @@ class BeamTreeDemo(LiveDemo):
         self.view.fig.canvas.mpl_connect("pick_event", self._on_pick)
         self.dots.set_picker(5)
         self._search(text, prefix, k, alpha)  # a bad first sentence is the caller's bug: let it raise
+        self._draw()  # titles and labels first, so that the frozen layout leaves room for them
         self.view.freeze_layout()
-        self._draw()
         for control in (self.text, self.prefix, self.k, self.alpha):
             self.observe(control, lambda c: self._new_search())
         self.observe(self.step, lambda c: self._draw())
@@ -317,8 +317,8 @@ class SamplingDemo(LiveDemo):
         self.ax.set_ylabel("probability")
         self.ax.legend(loc="upper right", fontsize=7)
         self._new_text(text, prefix)
+        self._reshape()  # the title first, so that the frozen layout leaves room for it
         self.view.freeze_layout()
-        self._reshape()
         self.observe(self.text, lambda c: self._new_input())
         self.observe(self.prefix, lambda c: self._new_input())
         for control in (self.temperature, self.top_k, self.top_p, self.seed):
