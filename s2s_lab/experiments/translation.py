@@ -66,7 +66,7 @@ from ..translation_data import (
 
 KINDS = ("transformer", "rnn")
 # The shipped English → French checkpoints, the best first: `translate` without --checkpoint uses the first
-# one present. None is shipped yet (see data/README.md for the planned training commands).
+# one present (data/README.md: how they were trained, and their scores).
 SHIPPED = ("eng-fra-transformer.pt", "eng-fra-rnn.pt")
 TRAIN_HINT = (
     "train one with `python -m s2s_lab train --model transformer --out eng-fra.pt` and pass --checkpoint eng-fra.pt"
