@@ -32,7 +32,17 @@ from .checkpoints import load_checkpoint, save_checkpoint
 from .data import BOS, EOS, PAD, UNK, Batch, PairDataset, Vocab, collate, make_loader, tokenise
 
 # Decoding: greedy, beam search, sampling (notebook 07)
-from .decoding import BeamResult, Hypothesis, beam_search, greedy, length_penalty, sample, sampling_distribution
+from .decoding import (
+    BeamResult,
+    Hypothesis,
+    beam_search,
+    distinct_n,
+    force_prefix,
+    greedy,
+    length_penalty,
+    sample,
+    sampling_distribution,
+)
 
 # The memory task and a classifier to train on it, formula variants (notebooks 02-03)
 from .gate_variants import GRUPaper, GRUPaperCell
@@ -128,6 +138,8 @@ __all__ = [
     "BeamResult",
     "greedy",
     "beam_search",
+    "force_prefix",
+    "distinct_n",
     "length_penalty",
     "sample",
     "sampling_distribution",

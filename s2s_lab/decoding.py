@@ -51,7 +51,12 @@ reshaped by :func:`sampling_distribution` (in this order; :math:`z` are the logi
 - *top-p*, the nucleus (Holtzman et al., 2020): keep the smallest set of most probable tokens whose
   probabilities add up to at least :math:`p`, renormalise.
 
-A ``torch.Generator`` seeds the draws, so the same seed gives the same sample.
+A ``torch.Generator`` seeds the draws, so the same seed gives the same sample. :func:`distinct_n` measures
+how varied a set of outputs is.
+
+**What if** (:func:`force_prefix`): beam search that must start with a given prefix, its log-probabilities
+counted, so that the model's best continuation of "what if it began with ..." can be compared with its own
+choice.
 
 **Step by step.** The decoders need one thing from a model, a *stepper* (:func:`make_stepper`):
 ``start(src, src_mask) -> state``, ``step(state, y_prev) -> (log_probs (N, V), state, attention (N, S))``
@@ -71,7 +76,9 @@ References: A. Graves (2012), *Sequence Transduction with Recurrent Neural Netwo
 O. Vinyals & Q. V. Le (2014), *Sequence to Sequence Learning with Neural Networks*; Y. Wu et al. (2016),
 *Google's Neural Machine Translation System: Bridging the Gap between Human and Machine Translation*;
 A. Fan, M. Lewis & Y. Dauphin (2018), *Hierarchical Neural Story Generation*; A. Holtzman, J. Buys, L. Du,
-M. Forbes & Y. Choi (2020), *The Curious Case of Neural Text Degeneration*.
+M. Forbes & Y. Choi (2020), *The Curious Case of Neural Text Degeneration*; J. Li, M. Galley, C. Brockett,
+J. Gao & B. Dolan (2016), *A Diversity-Promoting Objective Function for Neural Conversation Models*;
+H. Strobelt et al. (2018), *Seq2Seq-Vis: A Visual Debugging Tool for Sequence-to-Sequence Models*.
 """
 
 from __future__ import annotations
@@ -134,9 +141,10 @@ class Node:
     Attributes:
         id: its index in the tree list. parent: the id of the hypothesis it extends (``-1`` for the root,
         the ``<bos>`` of step 0). step: :math:`t`. token: :math:`y_t`. log_prob: :math:`\log P(y_{\le t} \mid x)`.
-        status: ``"root"``; ``"open"`` (kept in the beam, expanded at the next step unless the search
-        stopped); ``"finished"`` (ended in ``<eos>``, set aside); ``"pruned"`` (fell out of the beam);
-        ``"cut"`` (open when ``max_len`` was reached; returned as an unfinished hypothesis).
+        status: ``"root"``; ``"forced"`` (a token of a prefix given by :func:`force_prefix`); ``"open"`` (kept
+        in the beam, expanded at the next step unless the search stopped); ``"finished"`` (ended in ``<eos>``,
+        set aside); ``"pruned"`` (fell out of the beam); ``"cut"`` (open when ``max_len`` was reached;
+        returned as an unfinished hypothesis).
     """
 
     id: int
@@ -435,6 +443,29 @@ def sample(
     return _left_to_right(model, src, src_mask, max_len, choose)
 
 
+def distinct_n(outputs, n: int = 2) -> float:
+    r"""Diversity of a set of outputs (Li et al., 2016): the share of their :math:`n`-grams that are distinct,
+
+    .. math::
+        \operatorname{distinct-}n = \frac{|\{\text{distinct } n\text{-grams in all outputs}\}|}
+        {\text{number of } n\text{-grams in all outputs}} \in (0, 1]
+
+    (1: no :math:`n`-gram repeats, within an output or across outputs; near 0: the same phrases again and again).
+
+    Inputs: **outputs**: a list of texts (split at spaces into words) or of token lists; **n** :math:`\ge 1`.
+    Outputs: a float; 0.0 when no output has :math:`n` tokens.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"expected n (the n-gram length) as a whole number >= 1, got {n!r}.")
+    if isinstance(outputs, str) or not isinstance(outputs, list | tuple):
+        raise ValueError("expected a list of outputs (texts or token lists), e.g. ['le chat', 'un chat'].")
+    grams = []
+    for y in outputs:
+        words = y.split() if isinstance(y, str) else list(y)
+        grams += [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
 # ----------------------------------------------------------------------------------------------
 # Beam search: the algorithm
 # ----------------------------------------------------------------------------------------------
@@ -528,6 +559,22 @@ class _Beams:
         self.trees = [[Node(0, -1, 0, BOS, 0.0, "root")] for _ in range(B)] if tree else None
         self.node = [[0] * k for _ in range(B)] if tree else None  # (A, k): the tree id of each open hypothesis
         self.hypotheses = [[] for _ in range(B)]
+
+    def force(self, prefix: list[int], prefix_lp: Tensor, prefix_attn: Tensor | None) -> None:
+        """Every sentence's search starts from the forced ``prefix`` (``P`` tokens) instead of ``<bos>`` alone:
+        its tokens, their log-probs ``prefix_lp (A, P)`` and attention ``prefix_attn (A, P, S)`` (or None) become
+        the history of each sentence's one open hypothesis, and a chain of ``"forced"`` nodes in its tree."""
+        A, k, P = prefix_lp.shape[0], self.k, len(prefix)
+        self.tokens = torch.tensor(prefix, device=prefix_lp.device).expand(A, k, P).clone()  # (A, k, P)
+        self.token_lp = prefix_lp[:, None].expand(A, k, P).clone()  # (A, k, P)
+        if prefix_attn is not None:
+            self.attention = prefix_attn[:, None].expand(A, k, *prefix_attn.shape[1:]).clone()  # (A, k, P, S)
+        if self.trees is not None:
+            for b, lps in enumerate(prefix_lp.cumsum(1).tolist()):
+                node = 0
+                for t, (w, lp) in enumerate(zip(prefix, lps), start=1):
+                    node = self._add(b, node, t, w, lp, "forced")
+                self.node[b] = [node] * k
 
     def score(self, log_prob: float, length: int) -> float:
         return log_prob / length_penalty(length, self.alpha, self.penalty)
@@ -644,6 +691,18 @@ class _Beams:
         ]
 
 
+def path_to(tree: list[Node], node: int) -> list[int]:
+    r"""The tokens :math:`y_1 \dots y_t` from the root of a beam search ``tree`` (:attr:`BeamResult.tree`) to
+    ``node`` (its id), without ``<bos>``: the hypothesis that node stands for."""
+    if isinstance(node, bool) or not isinstance(node, int) or not 0 <= node < len(tree):
+        raise ValueError(f"expected a node id from 0 to {len(tree) - 1}, got {node!r}.")
+    tokens = []
+    while tree[node].parent != -1:
+        tokens.append(tree[node].token)
+        node = tree[node].parent
+    return tokens[::-1]
+
+
 def check_beam(k, alpha, penalty, tree_pruned, tree=True) -> None:
     """``k`` a whole number >= 1; ``alpha`` a number >= 0; ``penalty`` in :data:`PENALTIES`; ``tree_pruned``
     None or a whole number >= 0; ``tree`` True or False."""
@@ -694,17 +753,39 @@ def beam_search(
     reached, the ones still open, unfinished) sorted by score, best first (``.best``), and the search tree.
     """
     check_beam(k, alpha, penalty, tree_pruned, tree)
+    return _search(model, src, src_mask, k, max_len, alpha, penalty, tree_pruned, tree, prefix=[])
+
+
+def _search(model, src, src_mask, k, max_len, alpha, penalty, tree_pruned, tree, prefix: list[int]):
+    """Beam search from ``<bos>`` followed by the forced ``prefix`` (empty: plain beam search)."""
     stepper, max_len = _prepare(model, max_len)
+    P = len(prefix)
+    if P >= max_len:
+        raise ValueError(f"the forced prefix has {P} tokens; max_len={max_len} leaves no room to continue it.")
     with _decoding(model):
-        state = stepper.start(src, src_mask)  # A rows until the first step's k rows
+        state = stepper.start(src, src_mask)  # A rows until the first search step's k rows
         A, device = src.shape[0], src.device
-        open_lp = torch.full((A, k), NEG_INF, device=device)  # (A, k)
-        open_lp[:, 0] = 0.0  # one open hypothesis per sentence: <bos>
-        y = torch.full((A,), BOS, dtype=torch.long, device=device)  # (A,)
         beams = _Beams(src_mask, k, max_len, alpha, penalty, tree_pruned, tree)
-        for t in range(1, max_len + 1):
+        y = torch.full((A,), BOS, dtype=torch.long, device=device)  # (A,)
+        start_lp = torch.zeros(A, device=device)  # (A,): log P(prefix | x)
+        if P:
+            lps, attns = [], []
+            for w in prefix:  # teacher-force the prefix, one token per step
+                log_probs, state, attention = stepper.step(state, y)  # (A, V), state, (A, S) or None
+                if not 0 <= w < log_probs.shape[-1]:
+                    V = log_probs.shape[-1]
+                    raise ValueError(f"the prefix holds the token id {w}; this model's ids are 0 to {V - 1}.")
+                lps.append(log_probs[:, w])  # the model's own log p, nothing forbidden
+                attns.append(attention)
+                y = torch.full((A,), w, dtype=torch.long, device=device)
+            prefix_lp = torch.stack(lps, 1)  # (A, P)
+            start_lp = prefix_lp.sum(1)
+            beams.force(prefix, prefix_lp, None if attns[0] is None else torch.stack(attns, 1))  # (A, P, S)
+        open_lp = torch.full((A, k), NEG_INF, device=device)  # (A, k)
+        open_lp[:, 0] = start_lp  # one open hypothesis per sentence: <bos> and the prefix
+        for t in range(P + 1, max_len + 1):
             log_probs, state, attention = stepper.step(state, y)  # (A*k, V), state, (A*k, S) or None
-            if t == 1:  # the one open hypothesis, <bos>, computed once: now k rows per sentence, a*k + j
+            if t == P + 1:  # the one open hypothesis computed once: now k rows per sentence, a*k + j
                 state, (log_probs, attention) = expand_state(state, k), expand_state((log_probs, attention), k)
             log_probs = forbid_special(log_probs).view(A, k, -1)  # (A, k, V)
             s = beam_step(open_lp, log_probs)
@@ -722,6 +803,54 @@ def beam_search(
                 state = stepper.reorder(state, rows.view(-1))
             y = token.view(-1)  # (A*k,)
     return beams.results()
+
+
+def force_prefix(
+    model: nn.Module,
+    src: Tensor,
+    src_mask: Tensor,
+    prefix_ids,
+    k: int = 5,
+    max_len: int = 50,
+    alpha: float = 0.6,
+    penalty: str = "wu",
+    tree_pruned: int | None = 10,
+    tree: bool = True,
+) -> list[BeamResult]:
+    r"""Beam search that must begin with ``prefix_ids`` (*"what if the translation started with ..."*; in the
+    spirit of Seq2Seq-Vis, Strobelt et al., 2018): the prefix :math:`y_1 \dots y_P` is fed to the model token by
+    token (teacher forcing), then the search continues from it as :func:`beam_search` does from ``<bos>``.
+
+    .. math::
+        \log P(y \mid x) = \underbrace{\sum_{t=1}^{P} \log p(y_t \mid y_{<t}, x)}_{\text{the forced prefix}}
+        + \sum_{t=P+1}^{|y|} \log p(y_t \mid y_{<t}, x)
+
+    The prefix's log-probabilities are counted (the model's own, even for a token the decoders never write, such
+    as ``<unk>``), so a forced hypothesis' ``log_prob`` and ``score`` compare with :func:`beam_search`'s. With
+    ``k=1`` the continuation is greedy; with an empty prefix this is :func:`beam_search`.
+
+    Inputs: as :func:`beam_search`, and **prefix_ids**: a list of token ids (no ``<bos>``, ``<eos>`` or
+    ``<pad>``), shorter than ``max_len``, the same for every sentence of the batch.
+    Outputs: one :class:`BeamResult` per sentence; every hypothesis starts with the prefix; in the tree the
+    prefix is a chain of ``"forced"`` nodes below the root.
+    """
+    check_beam(k, alpha, penalty, tree_pruned, tree)
+    if isinstance(prefix_ids, Tensor):
+        prefix_ids = prefix_ids.tolist()
+    if isinstance(prefix_ids, str) or not isinstance(prefix_ids, list | tuple):
+        raise ValueError(
+            f"expected prefix_ids as a list of token ids (e.g. tokenizer.encode('je suis')), got {prefix_ids!r}."
+        )
+    prefix = list(prefix_ids)
+    if any(isinstance(w, bool) or not isinstance(w, int) for w in prefix):
+        raise ValueError(f"expected prefix_ids as whole numbers (token ids), got {prefix_ids!r}.")
+    special = [w for w in prefix if w in (BOS, EOS, PAD)]
+    if special:
+        raise ValueError(
+            f"the prefix holds the special token id {special[0]} (<pad>, <bos> or <eos>): force words only; "
+            "<bos> is added for you and the search decides where the sentence ends."
+        )
+    return _search(model, src, src_mask, k, max_len, alpha, penalty, tree_pruned, tree, prefix=prefix)
 
 
 __all__ = [
@@ -744,5 +873,8 @@ __all__ = [
     "search_is_over",
     "check_beam",
     "beam_search",
+    "force_prefix",
+    "distinct_n",
+    "path_to",
     "PENALTIES",
 ]

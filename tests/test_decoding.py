@@ -469,3 +469,80 @@ def test_stopping_early_loses_none_of_the_k_best(kind, alpha, monkeypatch):
     for e, f in zip(early, full):
         assert [h.tokens for h in e.hypotheses[:3]] == [h.tokens for h in f.hypotheses[:3]]
     assert any(e.tree[-1].step < f.tree[-1].step for e, f in zip(early, full))  # it did stop early
+
+
+# ---------------------------------------------------------------------------------------------
+# Forcing a prefix ("what if it started with ...") and distinct-n
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["gru_additive", "lstm_plain", "transformer"])
+def test_a_forced_prefix_continues_as_trying_every_continuation_finds(kind):
+    V, max_len, prefix = 6, 5, [4, 3]
+    model = _model(kind, tgt_vocab=V)
+    src, mask = _source(B=1)
+    exhaustive = {}
+    for rest in _every_sequence(V, max_len - len(prefix)):
+        y = prefix + rest
+        exhaustive[tuple(y)] = _log_prob(model, src, mask, y) / length_penalty(len(y), 0.6)
+    (result,) = decoding.force_prefix(model, src, mask, prefix, k=V**3, max_len=max_len, alpha=0.6)
+    found = {tuple(h.tokens): h.score for h in result.hypotheses}
+    assert found.keys() == exhaustive.keys()
+    for y, score in exhaustive.items():
+        assert found[y] == approx(score)
+    for h in result.hypotheses[:5]:  # the prefix's log-probs are counted, token by token
+        assert h.log_prob == approx(_log_prob(model, src, mask, h.tokens))
+        assert h.log_prob == approx(float(h.token_log_probs.sum()))
+
+
+@pytest.mark.parametrize("kind", ["gru_additive", "transformer"])
+def test_forcing_nothing_is_beam_search_and_k_1_continues_greedily(kind):
+    model = _model(kind)
+    src, mask = _source()
+    plain = beam_search(model, src, mask, k=3, max_len=8, alpha=0.6)
+    forced = decoding.force_prefix(model, src, mask, [], k=3, max_len=8, alpha=0.6)
+    for p, f in zip(plain, forced):
+        assert [h.tokens for h in p.hypotheses] == [h.tokens for h in f.hypotheses]
+    prefix = [5, 6]
+    for b, r in enumerate(decoding.force_prefix(model, src, mask, prefix, k=1, max_len=8)):
+        y = r.best.tokens
+        assert y[:2] == prefix
+        with torch.no_grad():  # every token after the prefix is the most probable one (but <pad>, <unk>)
+            logp = model(src[b : b + 1], mask[b : b + 1], torch.tensor([[1] + y[:-1]])).log_softmax(-1)[0]
+        logp[:, [PAD, UNK]] = -math.inf
+        assert y[2:] == logp.argmax(-1)[2:].tolist()
+
+
+@pytest.mark.parametrize("kind", ["lstm_plain", "transformer"])
+def test_a_forced_prefix_is_a_chain_of_forced_nodes_in_the_tree(kind):
+    model = _model(kind)
+    src, mask = _source(B=2)
+    prefix = [4, 5, 6]
+    for b, r in enumerate(decoding.force_prefix(model, src, mask, prefix, k=3, max_len=8, tree_pruned=None)):
+        forced = [n for n in r.tree if n.status == "forced"]
+        assert [n.token for n in forced] == prefix and [n.step for n in forced] == [1, 2, 3]
+        assert [n.parent for n in forced] == [0, forced[0].id, forced[1].id]
+        assert forced[-1].log_prob == approx(_log_prob(model, src[b : b + 1], mask[b : b + 1], prefix))
+        assert {n.parent for n in r.tree if n.step == 4} == {forced[-1].id}
+        assert all(h.tokens[:3] == prefix for h in r.hypotheses)
+        assert all(r.tree[h.node].log_prob == approx(h.log_prob) for h in r.hypotheses)
+
+
+@pytest.mark.parametrize(
+    "prefix, message",
+    [("je", "list of token ids"), ([4, EOS], "special token"), ([4, 99], "ids are 0 to 6"), ([4] * 8, "no room")],
+)
+def test_bad_prefixes_are_explained(prefix, message):
+    model = _model("gru_additive")
+    src, mask = _source(B=1)
+    with pytest.raises(ValueError, match=message):
+        decoding.force_prefix(model, src, mask, prefix, k=2, max_len=8)
+
+
+def test_distinct_n():
+    assert decoding.distinct_n(["a b c", "a b d"], 1) == pytest.approx(4 / 6)
+    assert decoding.distinct_n(["a b c", "a b d"], 2) == pytest.approx(3 / 4)
+    assert decoding.distinct_n([[1, 1, 1, 1]], 2) == pytest.approx(1 / 3)
+    assert decoding.distinct_n(["a", ""], 2) == 0.0
+    with pytest.raises(ValueError, match="list of outputs"):
+        decoding.distinct_n("a b c")
+    with pytest.raises(ValueError, match="n-gram length"):
+        decoding.distinct_n(["a b"], 0)

@@ -6,6 +6,7 @@ mistake it recognises. A check never raises because of the learner's code and re
 answer is right.
 """
 
+from .decoding import check_beam_step, check_length_normalisation, check_temperature_sampling
 from .gated import check_gru_keep, check_gru_step, check_lstm_step, check_memory_gates, check_num_parameters
 from .harness import compare, run_learner_code, verdict
 from .rnn import check_rnn_step
@@ -27,4 +28,7 @@ __all__ = [
     "check_scaled_dot_product",
     "check_positional_encoding",
     "check_causal_mask",
+    "check_beam_step",
+    "check_length_normalisation",
+    "check_temperature_sampling",
 ]
