@@ -36,7 +36,7 @@ from ..checkpoints import shipped
 from ..data import BOS, EOS, Batch, collate, pad
 from ..seq2seq import Seq2Seq
 from ..translation_data import normalise
-from .translation import Translator
+from .translation import Translator, _src_limit
 
 TRANSLATIONS_FILE = "eng-fra-test-translations.tsv.gz"
 """The shipped models' translations of the test split's 1,000 English sentences (``bench/eval_translation.py``)."""
@@ -66,7 +66,7 @@ def encode_pairs(translator: Translator, pairs: Sequence[tuple[str, str]]) -> Ba
             raise ValueError(f"pair {k} has an empty side; both the English and the French need words.")
     src = translator.src_tokenizer.encode_batch([normalise(e) for e, _ in pairs])
     tgt = translator.tgt_tokenizer.encode_batch([normalise(f) for _, f in pairs])
-    limit = getattr(translator.model, "max_src_len", None) or 128
+    limit = _src_limit(translator.model)
     tgt_limit = translator.model.config.get("max_len", 128) - 1
     return collate([(s[:limit], t[:tgt_limit]) for s, t in zip(src, tgt)])
 
@@ -140,19 +140,20 @@ def source_pieces(translator: Translator, english: str) -> tuple[list[str], Tens
     ids = translator.src_tokenizer.encode(normalise(english))
     if not ids:
         raise ValueError("the English sentence is empty: type a few words to translate.")
-    ids = ids[: getattr(translator.model, "max_src_len", None) or 128]
+    ids = ids[: _src_limit(translator.model)]
     src, src_mask = pad([ids])  # (1, S)
     return [translator.src_tokenizer.piece(i) for i in ids], src, src_mask
 
 
 def beam_hypotheses(translator: Translator, english: str, k: int = 5, alpha: float = 0.6):
     """Beam search (:func:`~s2s_lab.decoding.beam_search`) on one English sentence: ``(source pieces,
-    BeamResult)``; the hypotheses are best first, ``translator.tgt_tokenizer.decode(h.tokens)`` their text."""
+    BeamResult)``; the hypotheses are best first, ``translator.tgt_tokenizer.decode(h.tokens)`` their text. No
+    search tree is recorded (:class:`~s2s_lab.widgets.decoding.BeamTreeDemo` draws one)."""
     from ..decoding import beam_search
 
     pieces, src, src_mask = source_pieces(translator, english)
     model = translator.model.eval()
-    (result,) = beam_search(model, src, src_mask, k=k, max_len=2 * src.shape[1] + 10, alpha=alpha, tree_pruned=0)
+    (result,) = beam_search(model, src, src_mask, k=k, max_len=2 * src.shape[1] + 10, alpha=alpha, tree=False)
     return pieces, result
 
 

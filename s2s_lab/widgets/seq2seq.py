@@ -28,19 +28,28 @@ def _show_token(tok: str) -> str:
 
 
 class LossCurve(LiveDemo):
-    """The training loss of every update and the validation exact match of every evaluation, live.
+    """The training loss of every update and a validation score of every evaluation, live.
 
     Use: ``curve = LossCurve(); curve`` (display it), then ``fit(..., callback=curve)``. It redraws every
-    ``every`` updates and after each evaluation.
+    ``every`` updates and after each evaluation. ``metric``: the key of the evaluations to plot (default the
+    exact match, between 0 and 1; ``metric_max=None``: the axis grows with the score, e.g. for BLEU).
     """
 
     description = "live loss curve"
 
-    def __init__(self, every: int = 10, figsize=(7, 2.6), title: str = "training"):
+    def __init__(
+        self,
+        every: int = 10,
+        figsize=(7, 2.6),
+        title: str = "training",
+        metric: str = "exact_match",
+        metric_label: str = "validation exact match",
+        metric_max: float | None = 1.0,
+    ):
         super().__init__()
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be a positive int (redraw every that many updates), got {every!r}.")
-        self.every = every
+        self.every, self.metric, self.metric_max = every, metric, metric_max
         self.view = FigureView(figsize=figsize)
         self.ax = self.view.fig.add_subplot(1, 1, 1)
         (self.loss_line,) = self.ax.plot([], [], color="tab:blue", lw=1, label="training loss")
@@ -48,9 +57,9 @@ class LossCurve(LiveDemo):
         self.ax.set_ylabel("masked cross-entropy", color="tab:blue")
         self.ax.set_title(title)
         self.acc_ax = self.ax.twinx()
-        (self.acc_line,) = self.acc_ax.plot([], [], "o-", color="tab:orange", ms=3, label="val exact match")
-        self.acc_ax.set_ylim(-0.02, 1.02)
-        self.acc_ax.set_ylabel("validation exact match", color="tab:orange")
+        (self.acc_line,) = self.acc_ax.plot([], [], "o-", color="tab:orange", ms=3, label=metric_label)
+        self.acc_ax.set_ylim(-0.02 * (metric_max or 5), 1.02 * (metric_max or 5))
+        self.acc_ax.set_ylabel(metric_label, color="tab:orange")
         self._evals_drawn = 0
         self.view.freeze_layout()
         self.widget = widgets.VBox([self.message, self.view.widget])
@@ -62,8 +71,11 @@ class LossCurve(LiveDemo):
         self.loss_line.set_data(history.updates, history.losses)
         self.ax.set_xlim(0, max(history.updates[-1], 1))
         self.ax.set_ylim(0, max(history.losses) * 1.05)
-        evals = [e for e in history.evals if "exact_match" in e]
-        self.acc_line.set_data([e["update"] for e in evals], [e["exact_match"] for e in evals])
+        evals = [e for e in history.evals if self.metric in e]
+        scores = [e[self.metric] for e in evals]
+        self.acc_line.set_data([e["update"] for e in evals], scores)
+        if self.metric_max is None:
+            self.acc_ax.set_ylim(0, max([5.0] + [v * 1.15 for v in scores]))
         self._evals_drawn = len(history.evals)
         self.view.redraw(now=True)  # called from inside the training loop: the kernel is busy
 

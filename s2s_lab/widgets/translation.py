@@ -20,6 +20,7 @@ import numpy as np
 from ..experiments.translation import Translator, translate_texts
 from ..experiments.translation_eval import beam_hypotheses, cross_attention
 from .base import FigureView, LiveDemo, static_figure
+from .seq2seq import LossCurve
 
 
 def _piece(p: str) -> str:
@@ -27,9 +28,9 @@ def _piece(p: str) -> str:
     return {"</s>": "⟨eos⟩", "<eos>": "⟨eos⟩", "<s>": "⟨bos⟩", "<bos>": "⟨bos⟩"}.get(p, p)
 
 
-class TranslationMonitor(LiveDemo):
-    """The training loss of every update, the validation BLEU of every evaluation, and the greedy translations
-    of ``sentences`` at every evaluation, live.
+class TranslationMonitor(LossCurve):
+    """A :class:`~s2s_lab.widgets.LossCurve` of the training loss and the validation BLEU that also translates
+    ``sentences`` greedily at every evaluation, so the learner watches the translations improve.
 
     Use: ``monitor = TranslationMonitor(model, sentences, src_tokenizer, tgt_tokenizer); monitor``, then
     ``fit(model, ..., val_metric=..., callback=monitor)``; :attr:`samples` keeps ``(update, translations)``.
@@ -38,45 +39,24 @@ class TranslationMonitor(LiveDemo):
     description = "live training monitor"
 
     def __init__(self, model, sentences, src_tokenizer, tgt_tokenizer, every: int = 10, figsize=(7, 2.4)):
-        super().__init__()
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive int (redraw every that many updates), got {every!r}.")
         if isinstance(sentences, str) or not sentences:
             raise ValueError("expected a list of English sentences to translate during training.")
-        self.model, self.sentences, self.every = model, list(sentences), every
+        super().__init__(every, figsize, title="", metric="bleu", metric_label="validation BLEU", metric_max=None)
+        self.model, self.sentences = model, list(sentences)
         self.tokenizers = src_tokenizer, tgt_tokenizer
         self.samples: list[tuple[int, list[str]]] = []
-        self._evals_seen = 0
-        self.view = FigureView(figsize=figsize)
-        self.ax = self.view.fig.add_subplot(1, 1, 1)
-        (self.loss_line,) = self.ax.plot([], [], color="tab:blue", lw=1)
-        self.ax.set_xlabel("update")
-        self.ax.set_ylabel("training loss", color="tab:blue")
-        self.bleu_ax = self.ax.twinx()
-        (self.bleu_line,) = self.bleu_ax.plot([], [], "o-", color="tab:orange", ms=3)
-        self.bleu_ax.set_ylabel("validation BLEU", color="tab:orange")
-        self.view.freeze_layout()
+        self.bleu_line = self.acc_line
         self.table = widgets.HTML()
         self.widget = widgets.VBox([self.message, self.view.widget, self.table])
 
     def __call__(self, history) -> None:
-        new_eval = len(history.evals) != self._evals_seen
-        if not history.updates or (history.updates[-1] % self.every and not new_eval):
-            return
-        if new_eval:
-            self._evals_seen = len(history.evals)
+        if len(history.evals) != self._evals_drawn:  # a new evaluation: translate the sentences again
             self.model.eval()
             out = translate_texts(self.model, self.sentences, *self.tokenizers, beam=1)
             self.model.train()
             self.samples.append((history.evals[-1]["update"], out))
             self.table.value = self.samples_html()
-        self.loss_line.set_data(history.updates, history.losses)
-        self.ax.set_xlim(0, max(history.updates[-1], 1))
-        self.ax.set_ylim(0, max(history.losses) * 1.05)
-        evals = [e for e in history.evals if "bleu" in e]
-        self.bleu_line.set_data([e["update"] for e in evals], [e["bleu"] for e in evals])
-        self.bleu_ax.set_ylim(0, max([5.0] + [e["bleu"] * 1.15 for e in evals]))
-        self.view.redraw(now=True)  # called from inside the training loop: the kernel is busy
+        super().__call__(history)
 
     def samples_html(self) -> str:
         """The translations at each evaluation, one row per evaluation."""
