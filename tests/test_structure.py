@@ -29,6 +29,8 @@ MATH = [
     "transformer",
     "encoding",
     "memory_tasks",
+    "embeddings",
+    "digit_sums",
     "data",
     "tasks",
     "interface",
