@@ -72,7 +72,7 @@ def principal_axes(weight: Tensor, k: int = 2) -> tuple[Tensor, Tensor, Tensor]:
     With :math:`\mu` the mean row, :math:`\bar W = W - \mu` and :math:`\bar W = U S V^\top` its singular value
     decomposition, the axes are the first ``k`` rows of :math:`V^\top`, and axis :math:`j` explains the fraction
     :math:`s_j^2 / \sum_i s_i^2` of the rows' variance. An axis's sign is arbitrary; it is chosen so that the
-    row farthest along it lies on its positive side.
+    last row (token :math:`V - 1`) lies on its positive side (or at 0).
 
     Inputs: ``weight`` ``(V, E)`` with :math:`k \le \min(V, E)`.
     Outputs: ``mean`` :math:`\mu` ``(E,)``, ``axes`` ``(k, E)``, ``explained`` ``(k,)``.
@@ -85,8 +85,7 @@ def principal_axes(weight: Tensor, k: int = 2) -> tuple[Tensor, Tensor, Tensor]:
         raise ValueError(f"expected k <= min(V, E) = {min(weight.shape)}, got k = {k}.")
     mean = weight.double().mean(dim=0)  # (E,)
     U, S, Vh = torch.linalg.svd(weight.double() - mean, full_matrices=False)  # (V, r), (r,), (r, E)
-    coords = U[:, :k] * S[:k]  # (V, k)
-    sign = coords[coords.abs().argmax(dim=0), torch.arange(k)].sign()  # (k,): the farthest row is positive
+    sign = torch.where(U[-1, :k] < 0, -1.0, 1.0).double()  # (k,): the last row on the positive side
     explained = S[:k] ** 2 / (S**2).sum().clamp(min=1e-300)  # (k,)
     return mean.to(weight.dtype), (Vh[:k] * sign[:, None]).to(weight.dtype), explained.to(weight.dtype)
 

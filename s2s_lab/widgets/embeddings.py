@@ -46,8 +46,9 @@ class EmbeddingTrajectory(LiveDemo):
         self.losses, self.labels = np.asarray(losses, dtype=float), list(labels)
         N = len(self.losses)
 
-        self.play, self.slider = play_controls(N + 1, description="update k", interval_ms=80)
+        self.play, self.slider = play_controls(N, description="update k", interval_ms=80)
         self.slider.min = self.play.min = 0
+        self.slider.value = self.play.value = 0
         self.view = FigureView(figsize=(8, 3.2))
         ax, self.loss_ax = self.view.fig.subplots(1, 2, width_ratios=(1, 1.2))
         self.ax = ax
@@ -57,9 +58,10 @@ class EmbeddingTrajectory(LiveDemo):
             ax.annotate(lab, xy, xytext=(4, 4), textcoords="offset points") for lab, xy in zip(labels, self.coords[0])
         ]
         low, high = self.coords.reshape(-1, 2).min(0), self.coords.reshape(-1, 2).max(0)
-        pad = 0.1 * (high - low).max()
-        ax.set_xlim(low[0] - pad, high[0] + pad)
-        ax.set_ylim(low[1] - pad, high[1] + pad)
+        centre, half = (low + high) / 2, 0.6 * (high - low).max()  # one scale on both axes: true distances
+        ax.set_xlim(centre[0] - half, centre[0] + half)
+        ax.set_ylim(centre[1] - half, centre[1] + half)
+        ax.set_aspect("equal", adjustable="box")
         ax.set_xlabel(f"final PC1 ({self.explained[0]:.0%} of the final variance)")
         ax.set_ylabel(f"final PC2 ({self.explained[1]:.0%})")
         ax.grid(True, alpha=0.3)
