@@ -119,6 +119,7 @@ class TokenClassifier(nn.Module):
     def __init__(self, vocab_size: int, emb_size: int, hidden_size: int, num_classes: int, emb_std: float = 0.1):
         super().__init__()
         check_int(vocab_size, "vocab_size", minimum=2)
+        check_int(emb_size, "emb_size")
         check_int(num_classes, "num_classes", minimum=2)
         if isinstance(emb_std, bool) or not isinstance(emb_std, (int, float)) or not emb_std > 0:
             raise ValueError(f"expected emb_std > 0 (the initial spread of the table), got {emb_std!r}.")

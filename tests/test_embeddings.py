@@ -71,6 +71,10 @@ def test_token_classifier_shapes_start_and_bad_input():
         model(torch.tensor([[1, 12]]))
     with pytest.raises(ValueError, match="emb_std > 0"):
         TokenClassifier(10, 8, 16, 2, emb_std=0)
+    with pytest.raises(ValueError, match="emb_size must be a positive int"):
+        TokenClassifier(10, 0, 16, 2)
+    with pytest.raises(TypeError, match="vocab_size should be of type int"):
+        TokenClassifier(10.0, 8, 16, 2)
 
 
 def test_digit_sums_labels_and_determinism():
