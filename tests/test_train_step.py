@@ -113,3 +113,10 @@ def test_rank_correlation():
     assert rank_correlation(a, a * 3 + 1) == pytest.approx(1.0)
     assert rank_correlation(a, -a) == pytest.approx(-1.0)
     assert rank_correlation(torch.tensor([1.0, 2, 3, 4]), torch.tensor([1.0, 3, 2, 4])) == pytest.approx(0.8)
+
+
+def test_notebook_01b_figures_are_registered_for_bench_seeds():
+    from s2s_lab.experiments import FIGURES
+    from s2s_lab.experiments.loop import FIGURES as LOOP_FIGURES
+
+    assert LOOP_FIGURES and all(name.startswith("01b ") and FIGURES[name] is fn for name, fn in LOOP_FIGURES.items())
