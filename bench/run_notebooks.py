@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("names", nargs="*", help="notebook names or prefixes (default: all)")
     parser.add_argument("--save", action="store_true", help="store the fresh outputs in the notebooks")
     args = parser.parse_args()
-    paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
     if args.names:
         paths = [p for p in paths if any(p.stem.startswith(n) for n in args.names)]
     total = 0.0

@@ -1,9 +1,10 @@
 r"""One trainer for every model of the collection: the sequence classifiers of notebooks 02-03 and the
 sequence-to-sequence models of notebooks 04-06.
 
-**The loop.** :func:`fit` is the five lines every PyTorch training has — loss, ``backward()``, clip,
-``step()``, ``zero_grad()`` — plus bookkeeping: evaluation, keeping the best weights, a time budget,
-progress and Ctrl-C. :func:`batch_loss` is the first of those lines for either kind of batch:
+**The loop.** :func:`train_step` is the five lines every PyTorch training has — loss, ``backward()``, clip,
+``step()``, ``zero_grad()`` — and :func:`fit` calls it once per batch, plus bookkeeping: evaluation, keeping the
+best weights, a time budget, progress and Ctrl-C. :func:`batch_loss` is the first of those lines for either
+kind of batch:
 
 - a classifier batch ``(x (B, T, I), y (B,))``: the cross-entropy of ``model(x)`` against ``y``;
 - a seq2seq :class:`~s2s_lab.data.Batch`: the decoder predicts :math:`p_\theta(\cdot \mid y_{<t}, x)` at every
@@ -201,8 +202,61 @@ def _key(record: dict) -> tuple:
 
 
 # ----------------------------------------------------------------------------------------------
-# The trainer
+# One update, and the trainer
 # ----------------------------------------------------------------------------------------------
+class NonFiniteLoss(ValueError):
+    """The training loss became NaN or infinite: the weights would be ruined by the update."""
+
+
+def _check_step_args(optimizer, clip, teacher_forcing, label_smoothing, scheduler) -> None:
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise ValueError(f"expected optimizer as a torch.optim optimiser (e.g. torch.optim.Adam), got {optimizer!r}.")
+    if clip is not None and (not _number(clip) or not math.isfinite(clip) or clip <= 0):
+        raise ValueError(
+            f"expected clip > 0 (the largest gradient norm) or None for no clipping, got {clip!r}; "
+            f"clip <= 0 would scale every gradient to zero."
+        )
+    if not _number(teacher_forcing) or not 0.0 <= teacher_forcing <= 1.0:
+        raise ValueError(f"expected teacher_forcing in [0, 1], got {teacher_forcing!r}.")
+    if not _number(label_smoothing) or not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"expected label_smoothing in [0, 1) (0: none; 0.1 is usual), got {label_smoothing!r}.")
+    if scheduler is not None and getattr(scheduler, "optimizer", None) is not optimizer:
+        raise ValueError("expected a scheduler built on the optimiser given to train_step, got one of another.")
+
+
+def train_step(
+    model: nn.Module,
+    batch,
+    optimizer: torch.optim.Optimizer,
+    *,
+    clip: float | None = 1.0,
+    teacher_forcing: float = 1.0,
+    label_smoothing: float = 0.0,
+    scheduler=None,
+) -> float:
+    r"""One update of ``model`` on one ``batch``: the loss :math:`\mathcal{L}(\theta)` (:func:`batch_loss`), its
+    gradient :math:`g = \nabla_\theta \mathcal{L}` by ``backward()``, clipped to norm at most ``clip``
+    (:math:`g \leftarrow g \cdot \min(1, \mathrm{clip} / \lVert g \rVert)`; Pascanu et al., 2013), the
+    optimiser's step (for plain SGD :math:`\theta \leftarrow \theta - \eta\, g`), and the gradients reset to
+    none, so that the next ``backward()`` does not add to them. A ``scheduler`` is stepped after the update.
+
+    Inputs: a classifier batch ``(x, y)`` or a seq2seq :class:`~s2s_lab.data.Batch`, on the model's device.
+    Output: the loss of the batch before the update, as a float. :func:`fit` calls this once per batch.
+    """
+    _check_step_args(optimizer, clip, teacher_forcing, label_smoothing, scheduler)
+    loss = batch_loss(model, batch, teacher_forcing, label_smoothing)  # a scalar tensor
+    if not torch.isfinite(loss):
+        raise NonFiniteLoss(f"the training loss became {loss.item()}; lower the learning rate or keep clipping on.")
+    loss.backward()  # every parameter's .grad now holds dL/dθ
+    if clip is not None:
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()  # θ changes
+    optimizer.zero_grad(set_to_none=True)
+    if scheduler is not None:
+        scheduler.step()
+    return loss.item()
+
+
 @dataclass
 class History:
     """What :func:`fit` did.
@@ -407,23 +461,22 @@ def fit(
         elif patience is not None and validated and since_best >= patience:
             hist.stopped = "patience"
 
-    def update(batch) -> None:  # the training step itself
-        loss = batch_loss(model, batch, teacher_forcing, label_smoothing)
-        if not torch.isfinite(loss):
-            raise ValueError(
-                f"the training loss became {float(loss)} at update {len(hist.updates)}; "
-                f"lower the learning rate or keep gradient clipping on."
+    def update(batch) -> None:  # the training step itself, then its bookkeeping
+        try:
+            loss = train_step(
+                model,
+                batch,
+                opt,
+                clip=clip,
+                teacher_forcing=teacher_forcing,
+                label_smoothing=label_smoothing,
+                scheduler=scheduler,
             )
-        loss.backward()
-        if clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        if scheduler is not None:
-            scheduler.step()
+        except NonFiniteLoss as err:
+            raise NonFiniteLoss(f"at update {len(hist.updates) + 1}, {err}") from None
         hist.updates.append(len(hist.updates) + 1)
-        hist.losses.append(loss.item())
-        since_eval.append(hist.losses[-1])
+        hist.losses.append(loss)
+        since_eval.append(loss)
 
     n_batches = len(train_loader) if hasattr(train_loader, "__len__") else None
     known_total = n_batches is not None and max_seconds is None and target is None
@@ -484,6 +537,8 @@ __all__ = [
     "default_device",
     "masked_cross_entropy",
     "batch_loss",
+    "train_step",
+    "NonFiniteLoss",
     "exact_match",
     "token_accuracy",
     "evaluate",

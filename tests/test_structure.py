@@ -29,6 +29,8 @@ MATH = [
     "transformer",
     "encoding",
     "memory_tasks",
+    "embeddings",
+    "digit_sums",
     "data",
     "tasks",
     "interface",
@@ -144,3 +146,14 @@ def test_at_least_90_percent_of_code_cells_are_compared_strictly():
             or {"nbval-ignore-output", "nbval-skip"} & set(c.get("metadata", {}).get("tags", []))
         ]
         assert len(skipped) <= 0.1 * len(cells), f"{path.name}: {len(skipped)} of {len(cells)} code cells skipped"
+
+
+def test_notebooks_sort_in_teaching_order_with_lettered_inserts():
+    """A notebook inserted between two others takes a letter (``01b_``): sorting the names gives the teaching
+    order (01 < 01b < 02), and ``bench/run_notebooks.py`` runs every notebook so named."""
+    names = [p.name for p in sorted((ROOT / "notebooks").glob("*.ipynb"))]
+    assert all(re.fullmatch(r"\d\d[a-z]?_\w+\.ipynb", n) for n in names), names
+    assert names.index("01_rnn.ipynb") + 1 == names.index("01b_training_loop.ipynb")
+    assert names.index("01b_training_loop.ipynb") + 1 == names.index("02_lstm.ipynb")
+    pattern = re.search(r'glob\("([^"]+)"\)', (ROOT / "bench" / "run_notebooks.py").read_text()).group(1)
+    assert [p.name for p in sorted((ROOT / "notebooks").glob(pattern))] == names

@@ -1,9 +1,9 @@
 """The notebooks' experiments as functions, so that a notebook, its benchmark in ``bench/`` and the
-checkpoint script run the very same code: :mod:`.memory` (notebooks 02-03), :mod:`.seq2seq` (04-06),
-:mod:`.compare` (06); imported on their own: :mod:`.translation` and :mod:`.translation_eval` (07),
-:mod:`.decoding_eval` (08)."""
+checkpoint script run the very same code: :mod:`.loop` (notebook 01b), :mod:`.memory` (notebooks 02-03),
+:mod:`.seq2seq` (04-06), :mod:`.compare` (06); imported on their own: :mod:`.translation` and
+:mod:`.translation_eval` (07), :mod:`.decoding_eval` (08)."""
 
-from . import compare, memory, seq2seq
+from . import compare, loop, memory, seq2seq
 from .compare import compare_on_dates, date_models, decoding_speed, format_table, sequential_ops, summary_row
 from .memory import (
     DELAY_SWEEP,
@@ -103,4 +103,4 @@ __all__ = [
 ]
 
 # Every trained figure a notebook reports, by notebook: bench/seeds.py runs each under several seeds.
-FIGURES = {**memory.FIGURES, **seq2seq.FIGURES, **compare.FIGURES}
+FIGURES = {**loop.FIGURES, **memory.FIGURES, **seq2seq.FIGURES, **compare.FIGURES}
