@@ -24,5 +24,5 @@ def test_open_command_binds_localhost_and_starts_at_the_first_notebook():
 
 def test_every_notebook_is_listed_in_the_readme():
     text = (ROOT / "README.md").read_text()
-    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb")):
         assert f"(notebooks/{nb.name})" in text, nb.name
