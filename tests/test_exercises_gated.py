@@ -150,3 +150,17 @@ def test_notebook_02_stubs_fail_and_folded_solutions_pass(capsys):
     assert check_lstm_step(solved["my_lstm_step"]) is True
     assert check_memory_gates(solved["keep"], solved["block"]) is True
     assert capsys.readouterr().out.count("✓ Correct") == 2
+
+
+def test_notebook_03_stubs_fail_and_folded_solutions_pass(capsys):
+    """As shipped the exercise cells print '✗ Not yet'; the folded solutions pass; no other cell calls the checks."""
+    namespace = {"torch": torch}
+    for check in ("check_gru_step", "check_gru_keep", "check_num_parameters"):
+        (cell,) = code_cells_calling("03_gru.ipynb", check)
+        exec(cell, namespace)
+        assert capsys.readouterr().out.startswith("✗ Not yet")
+    solved = solution_namespace("03_gru.ipynb")
+    assert check_gru_step(solved["my_gru_step"]) is True
+    assert check_gru_keep(solved["z"]) is True
+    assert check_num_parameters("GRU", input_size=solved["I"], hidden_size=solved["H"], answer=solved["answer"])
+    assert capsys.readouterr().out.count("✓ Correct") == 3
