@@ -129,7 +129,7 @@ class StepThrough(LiveDemo):
         # -- figure, drawn once -------------------------------------------------------------
         self.view = FigureView(figsize=figsize)
         fig = self.view.fig
-        n_heat_cols = min(3, max(1, len(self.heat_names)))
+        n_heat_cols = 2 if len(self.heat_names) == 4 else min(3, max(1, len(self.heat_names)))  # 2 x 2, or rows of 3
         n_heat_rows = -(-len(self.heat_names) // n_heat_cols)
         grid = fig.add_gridspec(2, max(1, len(self.bar_names)), height_ratios=[1, 1.2 * n_heat_rows])
         heat_grid = grid[1, :].subgridspec(n_heat_rows, n_heat_cols)
