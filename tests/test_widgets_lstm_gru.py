@@ -135,3 +135,39 @@ def test_static_figures_plot_the_given_numbers():
     fig = comparison_figure({"GRU": (model, History(evals=[{"accuracy": 0.3}, {"accuracy": 0.8}]))})
     np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [0.3, 0.8])
     assert fig.axes[1].patches[0].get_height() == count_parameters(model)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_gate_heatmaps_have_fixed_colour_bars(kind):
+    _, demo = make_demo(kind)
+    bars, n_axes = dict(demo.colorbars), len(demo.view.fig.axes)
+    assert set(bars) == set(demo.heat_names)
+    for name in demo.heat_names:
+        expected = {"i": (0, 1), "f": (0, 1), "o": (0, 1), "r": (0, 1), "z": (0, 1), "g": (-1, 1), "n": (-1, 1)}
+        expected["h"] = (-1, 1)
+        if name in expected:
+            assert demo.images[name].get_clim() == expected[name]
+    demo.text.value = "abcdabcdD"
+    assert demo.colorbars == bars and len(demo.view.fig.axes) == n_axes
+    assert demo.images["h"].get_clim() == (-1, 1)
+    assert demo.errors == []
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_read_out_text_has_the_numbers_and_the_answer(kind):
+    model, demo = make_demo(kind)
+    demo.slider.value = 3
+    v = demo.step_values(3)
+    text = demo.readout_text()
+    assert text.startswith("Step t = 3, reading 'A' (marked)")
+    numbers = lambda line: " ".join(w for w in line.split() if w[0] in "+-" and w[1:2].isdigit())  # noqa: E731
+    rows = {line.split()[0]: numbers(line) for line in text.splitlines()[2:] if line.startswith(("c", "h", "z"))}
+    assert rows["h₃"] == " ".join(f"{x:+.2f}" for x in v["h"])
+    if kind == "LSTM":
+        assert rows["c₂"] == " ".join(f"{x:+.2f}" for x in v["c_prev"]) and "c₃ = f₃ ⊙ c₂ + i₃ ⊙ g₃" in text
+    else:
+        assert rows["z₃"] == " ".join(f"{x:+.2f}" for x in v["z"]) and "h₃ = (1 − z₃) ⊙ n₃ + z₃ ⊙ h₂" in text
+    with torch.no_grad():
+        p = model.probabilities(torch.as_tensor(v["h"])).numpy()
+    assert f"would answer {'abcd'[p.argmax()]} (" in text and f"{'abcd'[p.argmax()]} {p.max():.2f}" in text
+    assert demo.snapshot().data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -130,3 +130,33 @@ def test_gradient_figures_label_the_factor_between_grid_lines():
     assert demo.grid_factor == "10" and "×10 per grid line" in demo.ax.get_ylabel()
     demo.rho.value = 0.25
     assert demo.grid_factor != "10"
+
+
+def png_size(png):
+    import io
+
+    import matplotlib.image as mimage
+
+    return mimage.imread(io.BytesIO(png)).shape[:2]  # (height, width)
+
+
+def test_heatmap_has_a_fixed_colour_bar_drawn_once(demo):
+    bar, n_axes = demo.colorbars["h"], len(demo.view.fig.axes)
+    assert bar.mappable is demo.images["h"] and demo.images["h"].get_clim() == (-1, 1)
+    demo.text.value = "abc"
+    demo.slider.value = 2
+    assert demo.colorbars["h"] is bar and len(demo.view.fig.axes) == n_axes  # not re-created
+    assert demo.images["h"].get_clim() == (-1, 1)
+
+
+def test_snapshot_carries_the_read_out(demo):
+    demo.slider.value = 4
+    v = demo.step_values(4)
+    text = demo.readout_text()
+    assert text.startswith("Step t = 4, reading 'l'") and "h₄ = tanh(a₄)" in text
+    assert " ".join(f"{x:+.2f}" for x in v["h"]) in " ".join(text.splitlines()[-1].split())
+    assert " ".join(f"{x:+.2f}" for x in v["a"]) in " ".join(text.splitlines()[-2].split())
+    figure_only, snapshot = png_size(demo.view.png(dpi=80)), png_size(demo.snapshot().data)
+    assert snapshot[1] == figure_only[1] and snapshot[0] > figure_only[0] + 50  # the read-out sits under it
+    demo.equation = lambda t, values: "no plain text"  # an equation without .text: the figure alone
+    assert png_size(demo.snapshot().data) == figure_only

@@ -9,7 +9,7 @@ answer is right.
 from .decoding import check_beam_step, check_length_normalisation, check_temperature_sampling
 from .gated import check_gru_keep, check_gru_step, check_lstm_step, check_memory_gates, check_num_parameters
 from .harness import compare, run_learner_code, verdict
-from .rnn import check_rnn_step
+from .rnn import check_rnn_forward, check_rnn_step
 from .seq2seq import check_additive_attention, check_masked_cross_entropy
 from .transformer import check_causal_mask, check_positional_encoding, check_scaled_dot_product
 
@@ -18,6 +18,7 @@ __all__ = [
     "run_learner_code",
     "compare",
     "check_rnn_step",
+    "check_rnn_forward",
     "check_lstm_step",
     "check_gru_step",
     "check_memory_gates",

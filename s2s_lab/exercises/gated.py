@@ -37,6 +37,10 @@ def _call(fn, args: tuple, n_out: int, shape: tuple):
     out, problem = run_learner_code(fn, *args)
     if problem:
         return None, problem
+    if out is None or (isinstance(out, tuple) and all(o is None for o in out)):
+        name = getattr(fn, "__name__", "")
+        name = name if name.isidentifier() else "your function"
+        return None, f"{name} returns None: it is still the stub. Write its body, then run this cell again."
     outs = out if n_out > 1 else (out,)
     if n_out > 1 and (not isinstance(out, (tuple, list)) or len(out) != n_out):
         return None, f"expected your function to return {n_out} tensors (h_t, c_t), got {type(out).__name__}."

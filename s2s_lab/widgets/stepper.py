@@ -8,22 +8,28 @@ equations at every step, and the widget plots
 * ``heatmaps``: chosen quantities at all steps (units x steps), with step t outlined;
 * the equations with the numbers of step t filled in (an ``equation(t, values)`` function).
 
-Everything is drawn once; moving the slider only changes the bars' heights, the outline's position and
-the equation text. Typing a new sequence recomputes the trace and swaps the heatmaps' data.
+Every heatmap has a colour bar with a fixed scale (gates in [0, 1], tanh-bounded values in [-1, 1]), so a
+colour means the same at every step. Everything is drawn once; moving the slider only changes the bars'
+heights, the outline's position and the equation text. Typing a new sequence recomputes the trace and swaps
+the heatmaps' data. :meth:`StepThrough.snapshot` draws the equation's numbers under the figure, so a reader
+without a kernel sees what the live read-out says.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import ipywidgets as widgets
+import matplotlib.image as mimage
 import matplotlib.patches as mpatches
 import numpy as np
 import torch
+from IPython.display import Image
 from matplotlib.ticker import MaxNLocator
 
 from ..encoding import CharOneHot
-from .base import FigureView, LiveDemo, play_controls
+from .base import FigureView, LiveDemo, play_controls, show, static_figure
 
 # How each named quantity is labelled and coloured.
 LABELS = {
@@ -79,7 +85,9 @@ class StepThrough(LiveDemo):
         heatmaps: quantities drawn over all steps.
         equation: ``equation(t, values) -> str`` (LaTeX/HTML) with the numbers of step ``t`` (1-based);
             ``values`` maps each name to its vector at step t and ``name + "_prev"`` to step t-1
-            (zeros at t = 1), plus ``"token"``: the character read at step t.
+            (zeros at t = 1), plus ``"token"``: the character read at step t. If it also has
+            ``equation.text(t, values) -> str`` (as :class:`~s2s_lab.widgets.equations.Equation` has), the
+            snapshot shows that plain-text read-out under the figure.
         description: a few words naming the demo.
     """
 
@@ -121,7 +129,7 @@ class StepThrough(LiveDemo):
         # -- figure, drawn once -------------------------------------------------------------
         self.view = FigureView(figsize=figsize)
         fig = self.view.fig
-        n_heat_cols = min(3, max(1, len(self.heat_names)))
+        n_heat_cols = 2 if len(self.heat_names) == 4 else min(3, max(1, len(self.heat_names)))  # 2 x 2, or rows of 3
         n_heat_rows = -(-len(self.heat_names) // n_heat_cols)
         grid = fig.add_gridspec(2, max(1, len(self.bar_names)), height_ratios=[1, 1.2 * n_heat_rows])
         heat_grid = grid[1, :].subgridspec(n_heat_rows, n_heat_cols)
@@ -137,7 +145,7 @@ class StepThrough(LiveDemo):
         if "x" in self.bars and hasattr(self.one_hot, "alphabet"):
             ax = self.bar_axes["x"]
             ax.set_xticks(np.arange(self.one_hot.size), list(self.one_hot.alphabet.replace(" ", "␣")), fontsize=6)
-        self.heat_axes, self.images, self.markers = {}, {}, {}
+        self.heat_axes, self.images, self.markers, self.colorbars = {}, {}, {}, {}
         for k, name in enumerate(self.heat_names):
             ax = fig.add_subplot(heat_grid[k // n_heat_cols, k % n_heat_cols])
             data = self._all(name).T  # (units, T)
@@ -150,6 +158,9 @@ class StepThrough(LiveDemo):
             )
             ax.set_ylabel("unit")
             ax.set_title(LABELS.get(name, name) + ", all steps")
+            self.colorbars[name] = fig.colorbar(self.images[name], ax=ax, fraction=0.05, pad=0.02)
+            if name in RANGES:  # a fixed scale: the same colour means the same value at every step
+                self.colorbars[name].set_ticks([lo, (lo + hi) / 2, hi])
             self.heat_axes[name] = ax
         self._update_axes_for_sequence()
         self._show_step(1)
@@ -195,6 +206,24 @@ class StepThrough(LiveDemo):
             out[name + "_prev"] = data[t - 2] if t > 1 else np.zeros_like(data[0])
         return out
 
+    def readout_text(self) -> str:
+        """The equation's plain-text read-out at the current step (empty if the equation has none)."""
+        text = getattr(self.equation, "text", None)
+        return text(self.t, self.step_values(self.t)) if text is not None else ""
+
+    def snapshot(self, dpi: int = 80) -> Image:
+        """A PNG of the figure as it is now with the read-out of the current step drawn under it (the
+        numbers the live demo prints below the plot), for readers without a live kernel (e.g. on GitHub)."""
+        figure = self.view.png(dpi=dpi)
+        text = self.readout_text()
+        if not text:
+            return Image(data=figure)
+        width = self.view.fig.get_figwidth()
+        lines = text.count("\n") + 1
+        fig = static_figure(figsize=(width, 0.18 * lines + 0.15))
+        fig.text(0.01, 0.5, text, family="DejaVu Sans Mono", fontsize=9, va="center", ha="left")
+        return Image(data=stack_png(figure, show(fig, dpi).data))
+
     # -- callbacks -----------------------------------------------------------------------------
     def _show_step(self, t: int) -> None:
         t = min(max(int(t), 1), self.T)
@@ -235,3 +264,13 @@ class StepThrough(LiveDemo):
             ax = self.heat_axes[name]
             ax.set_xlim(-0.5, self.T - 0.5)
             ax.set_xticks(np.arange(self.T), labels)
+
+
+def stack_png(top: bytes, bottom: bytes) -> bytes:
+    """Two PNG images one above the other (the narrower one padded with white on the right)."""
+    a, b = (mimage.imread(io.BytesIO(png))[..., :3] for png in (top, bottom))  # (height, width, RGB)
+    width = max(a.shape[1], b.shape[1])
+    a, b = (np.pad(m, ((0, 0), (0, width - m.shape[1]), (0, 0)), constant_values=1.0) for m in (a, b))
+    buf = io.BytesIO()
+    mimage.imsave(buf, np.concatenate([a, b]), format="png")
+    return buf.getvalue()
