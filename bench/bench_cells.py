@@ -4,13 +4,15 @@
 
 Prints the machine (CPU, cores, the vector instructions PyTorch uses, load average), then, for LSTM and GRU at
 T=30, B=64, I=128, H=256 on the CPU with 2 threads (``--threads``; the layers are timed by
-:func:`s2s_lab.experiments.speed.layer_speed`, as in notebook 03b): the median time of one forward +
-backward pass of ``s2s_lab`` and of ``torch.nn``, and their ratio (goal: <= 1.5x); for the LSTM both its paths,
-autograd through every step (the default) and the hand-written BPTT of :mod:`s2s_lab.bptt`
-(``manual_backward = True``). The runs take turns, so a burst of load on a shared machine slows all alike; the
-ratio still depends on the CPU and on what else the machine runs. Then the widget's
-kernel-side step time: from setting ``slider.value`` until the artists are updated and a redraw is
+:func:`s2s_lab.experiments.speed.layer_speed`, as in notebook 03b): the median time of one forward + backward
+pass of ``s2s_lab`` and of ``torch.nn``, as wall-clock time and as the process's CPU time, and their ratio
+(goal: <= 1.5x); for the LSTM both its paths, autograd through every step (the default) and the hand-written
+BPTT of :mod:`s2s_lab.bptt` (``manual_backward = True``). The runs take turns, so a burst of load on a shared
+machine slows all alike; the ratio still depends on the CPU and on what else the machine runs. Then the
+widget's kernel-side step time: from setting ``slider.value`` until the artists are updated and a redraw is
 requested (goal: <= 20 ms median), and the same including a full Agg render of the figure.
+Between the two, the LSTM's paths at a small size, T=30, B=8, I=16, H=32, where autograd's bookkeeping per
+step weighs more against the matrix products.
 """
 
 from __future__ import annotations
@@ -43,18 +45,22 @@ def median_ms(fn, repeat: int, warmup: int = 3) -> float:
     return 1000 * statistics.median(times)
 
 
-def layer_speed(threads: int, repeat: int = 20) -> None:
-    T, B, I, H = 30, 64, 128, 256
+def layer_speed(threads: int, repeat: int = 20, small: bool = False) -> None:
+    T, B, I, H = (30, 8, 16, 32) if small else (30, 64, 128, 256)
     print(f"forward + backward, T={T}, B={B}, I={I}, H={H}, {threads} threads, median of {repeat}")
     print(f"machine: {machine()}")
-    ms = speed.layer_speed(("LSTM", "GRU"), T, B, I, H, threads=threads, repeat=repeat)
-    print(f"{'layer':34s} {'s2s_lab (ms)':>13s} {'torch.nn (ms)':>14s} {'ratio':>7s}")
+    ms = speed.layer_speed(("LSTM",) if small else ("LSTM", "GRU"), T, B, I, H, threads=threads, repeat=repeat)
+    print(f"{'layer':36s} {'clock':>5s} {'s2s_lab (ms)':>13s} {'torch.nn (ms)':>14s} {'ratio':>7s}")
     for label, t in ms.items():
         if not label.startswith("torch.nn"):
             ref = ms["torch.nn." + label.split(".")[1].split(",")[0]]
-            print(f"{label:34s} {t:13.1f} {ref:14.1f} {t / ref:6.2f}x")
+            for clock in ("wall", "cpu"):
+                print(f"{label:36s} {clock:>5s} {t[clock]:13.1f} {ref[clock]:14.1f} {t[clock] / ref[clock]:6.2f}x")
     manual, default = ms["s2s_lab.LSTM, manual_backward=True"], ms["s2s_lab.LSTM"]
-    print(f"LSTM: the hand-written backward takes {manual / default:.2f}x the time of autograd through every step")
+    print(
+        "LSTM, hand-written backward / autograd through every step: "
+        f"wall {manual['wall'] / default['wall']:.2f}x, cpu {manual['cpu'] / default['cpu']:.2f}x"
+    )
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
@@ -83,5 +89,7 @@ if __name__ == "__main__":
     parser.add_argument("--layers-only", action="store_true", help="skip the widget timing")
     args = parser.parse_args()
     layer_speed(args.threads, args.repeat)
+    print()
+    layer_speed(args.threads, 3 * args.repeat, small=True)
     if not args.layers_only:
         widget_speed()

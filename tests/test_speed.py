@@ -17,7 +17,7 @@ def test_layer_speed_times_every_path_and_restores_threads():
         "torch.nn.GRU",
         "s2s_lab.GRU",
     ]
-    assert all(t > 0 for t in ms.values())
+    assert all(set(t) == {"wall", "cpu"} and t["wall"] > 0 for t in ms.values())
     assert torch.get_num_threads() == before
     with pytest.raises(ValueError, match="expected kinds among 'LSTM' and 'GRU', got 'RNN'"):
         layer_speed(("RNN",), T=2, B=1, I=2, H=2, repeat=1)
@@ -27,7 +27,7 @@ def test_layer_speed_times_every_path_and_restores_threads():
 def test_interleaved_runs_each_function_warmup_plus_repeat_times():
     calls = {"a": 0, "b": 0}
     ms = interleaved_ms({k: lambda k=k: calls.__setitem__(k, calls[k] + 1) for k in calls}, repeat=4, warmup=2)
-    assert calls == {"a": 6, "b": 6} and set(ms) == {"a", "b"}
+    assert calls == {"a": 6, "b": 6} and set(ms) == {"a", "b"} and set(ms["a"]) == {"wall", "cpu"}
 
 
 def test_machine_names_cores_kernels_and_load():

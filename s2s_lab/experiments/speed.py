@@ -15,19 +15,24 @@ import torch
 from ..layers import GRU, LSTM
 
 
-def interleaved_ms(fns: dict[str, Callable[[], object]], repeat: int, warmup: int = 3) -> dict[str, float]:
-    """Median time (ms) of each function, running them in turn ``repeat`` times: on a shared machine a burst of
-    load then slows all of them alike instead of only the one being measured."""
+def interleaved_ms(fns: dict[str, Callable[[], object]], repeat: int, warmup: int = 3) -> dict[str, dict[str, float]]:
+    """Median times (ms) of each function, running them in turn ``repeat`` times: on a shared machine a burst of
+    load then slows all of them alike instead of only the one being measured.
+
+    Returns ``{name: {"wall": ms, "cpu": ms}}``: the wall-clock time (what you wait) and the CPU time of this
+    process, all threads together (what it computes; it counts waiting for a busy core less, but a thread that
+    spins while waiting for another one more)."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
-    times = {name: [] for name in fns}
+    times = {name: {"wall": [], "cpu": []} for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
-            start = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: 1000 * statistics.median(t) for name, t in times.items()}
+            times[name]["cpu"].append(time.process_time() - cpu)
+            times[name]["wall"].append(time.perf_counter() - wall)
+    return {name: {k: 1000 * statistics.median(v) for k, v in t.items()} for name, t in times.items()}
 
 
 def cpu_model() -> str:
@@ -53,16 +58,25 @@ def machine() -> str:
 
 
 def layer_speed(
-    kinds=("LSTM",), T: int = 30, B: int = 64, I: int = 128, H: int = 256, threads: int = 2, repeat: int = 10, seed=0
-) -> dict[str, float]:
+    kinds=("LSTM",),
+    T: int = 30,
+    B: int = 64,
+    I: int = 128,
+    H: int = 256,
+    threads: int = 2,
+    repeat: int = 10,
+    warmup: int = 3,
+    seed=0,
+) -> dict[str, dict[str, float]]:
     """Median milliseconds of one forward + backward pass (loss ``output.sum()``) over ``x`` of shape ``(T, B, I)``.
 
     For each kind (``"LSTM"``, ``"GRU"``) it times ``torch.nn``'s layer (label ``"torch.nn.LSTM"``) and
     ``s2s_lab``'s with the same weights (``"s2s_lab.LSTM"``: autograd through every step, the default); for the
     LSTM also ``"s2s_lab.LSTM, manual_backward=True"``, the backpropagation through time written by hand
-    (:class:`s2s_lab.bptt.LSTMSequenceFunction`). Runs with ``threads`` CPU threads, then restores the number.
+    (:class:`s2s_lab.bptt.LSTMSequenceFunction`). Runs with ``threads`` CPU threads, then restores the number;
+    ``warmup`` untimed rounds come first.
 
-    Returns ``{label: ms}``.
+    Returns ``{label: {"wall": ms, "cpu": ms}}`` (see :func:`interleaved_ms`).
     """
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -91,7 +105,7 @@ def layer_speed(
                 manual.load_state_dict(ref.state_dict())
                 manual.manual_backward = True
                 fns["s2s_lab.LSTM, manual_backward=True"] = lambda manual=manual: step(manual)
-        return interleaved_ms(fns, repeat)
+        return interleaved_ms(fns, repeat, warmup)
     finally:
         torch.set_num_threads(previous)
 
