@@ -181,7 +181,7 @@ class BPTTDemo(LiveDemo):
         for j, rect in enumerate(self.share_bars, start=1):
             rect.set_color("tab:blue" if j > t else "tab:red" if j == t else "lightgray")
         so_far = np.linalg.norm(self.values["share"][t - 1 :].sum(0))
-        self.ax_share.set_title(f"shares of δW_hh, summed over k ≥ {t}: ‖·‖ = {so_far:.2f}")
+        self.ax_share.set_title(f"shares of δW_hh; their sum over k ≥ {t} has ‖·‖ = {so_far:.2f}", fontsize=8)
         self.equation_view.value = self.equation(t)
         self.view.redraw()
 
