@@ -1,4 +1,4 @@
-"""Speed of s2s_lab's recurrent layers against PyTorch's own, and of the step-through widget.
+"""Speed of s2s_lab's recurrent layers against PyTorch's own, and of two live widgets.
 
     python bench/bench_cells.py [--threads 2] [--repeat 20] [--layers-only]
 
@@ -9,10 +9,10 @@ pass of ``s2s_lab`` and of ``torch.nn``, as wall-clock time and as the process's
 (goal: <= 1.5x); for the LSTM both its paths, autograd through every step (the default) and the hand-written
 BPTT of :mod:`s2s_lab.bptt` (``manual_backward = True``). The runs take turns, so a burst of load on a shared
 machine slows all alike; the ratio still depends on the CPU and on what else the machine runs. Then the
-widget's kernel-side step time: from setting ``slider.value`` until the artists are updated and a redraw is
+LSTM's paths at a small size, T=30, B=8, I=16, H=32, where autograd's bookkeeping per step weighs more against
+the matrix products. Last, the kernel-side step time of the step-through widget and of notebook 03b's
+backprop-through-time demo: from setting ``slider.value`` until the artists are updated and a redraw is
 requested (goal: <= 20 ms median), and the same including a full Agg render of the figure.
-Between the two, the LSTM's paths at a small size, T=30, B=8, I=16, H=32, where autograd's bookkeeping per
-step weighs more against the matrix products.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import s2s_lab  # noqa: E402
 from s2s_lab.experiments import speed  # noqa: E402
 from s2s_lab.experiments.speed import machine  # noqa: E402
 from s2s_lab.widgets import StepThrough, rnn_equation  # noqa: E402
+from s2s_lab.widgets.bptt import BPTTDemo  # noqa: E402
 
 
 def median_ms(fn, repeat: int, warmup: int = 3) -> float:
@@ -68,6 +69,11 @@ def widget_speed(repeat: int = 50) -> None:
     torch.manual_seed(0)
     cell = s2s_lab.RNNCell(27, 6)
     demo = StepThrough(cell, text="hello world", bars=("x", "a", "h"), heatmaps=("h",), equation=rnn_equation(cell))
+    step_time(demo, "step-through widget (RNN, 11 steps)", repeat)
+    step_time(BPTTDemo(T=12), "backprop-through-time widget (notebook 03b, 12 steps)", repeat)
+
+
+def step_time(demo, name: str, repeat: int) -> None:
     values = iter(range(10**6))
 
     def move():
@@ -77,7 +83,7 @@ def widget_speed(repeat: int = 50) -> None:
         move()
         demo.view.fig.canvas.draw()  # what the browser's repaint costs the kernel
 
-    print(f"\nstep-through widget (RNN, 11 steps), median of {repeat}")
+    print(f"\n{name}, median of {repeat}")
     print(f"  slider.value set -> artists updated, redraw requested: {median_ms(move, repeat):6.2f} ms")
     print(f"  ... plus a full render of the figure (Agg):           {median_ms(move_and_render, repeat):6.2f} ms")
 
