@@ -1,18 +1,24 @@
-"""Speed of s2s_lab's recurrent layers against PyTorch's own, and of the step-through widget.
+"""Speed of s2s_lab's recurrent layers against PyTorch's own, and of two live widgets.
 
-    python bench/bench_cells.py
+    python bench/bench_cells.py [--threads 2] [--repeat 20] [--layers-only]
 
-Prints, for LSTM and GRU at T=30, B=64, I=128, H=256 on the CPU: the median time of one forward +
-backward pass of ``s2s_lab`` and of ``torch.nn``, and their ratio (goal: <= 1.5x); for the LSTM both its paths,
-autograd through every step (the default) and the hand-written BPTT of :mod:`s2s_lab.bptt`
-(``manual_backward = True``). The runs take turns, so a burst of load on a shared machine slows all alike; the
-ratio still depends on the CPU and on what else the machine runs. Then the widget's
-kernel-side step time: from setting ``slider.value`` until the artists are updated and a redraw is
+Prints the machine (CPU, cores, the vector instructions PyTorch uses, load average), then, for LSTM and GRU at
+T=30, B=64, I=128, H=256 on the CPU with 2 threads (``--threads``; the layers are timed by
+:func:`s2s_lab.experiments.speed.layer_speed`, as in notebook 03b): the median time of one forward + backward
+pass of ``s2s_lab`` and of ``torch.nn``, as wall-clock time and as the process's CPU time, and their ratio
+(goal: <= 1.5x); for the LSTM both its paths, autograd through every step (the default) and the hand-written
+BPTT of :mod:`s2s_lab.bptt` (``manual_backward = True``). The runs take turns, so a burst of load on a shared
+machine slows all alike; the ratio still depends on the CPU and on what else the machine runs. Then the
+LSTM's paths at a small size, T=30, B=8, I=16, H=32, where autograd's bookkeeping per step weighs more against
+the matrix products. Last, the kernel-side step time of the step-through widget and of notebook 03b's
+backprop-through-time demo: from setting ``slider.value`` until the artists are updated and a redraw is
 requested (goal: <= 20 ms median), and the same including a full Agg render of the figure.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import statistics
 import time
 
@@ -23,7 +29,10 @@ matplotlib.use("module://ipympl.backend_nbagg")
 import torch  # noqa: E402
 
 import s2s_lab  # noqa: E402
+from s2s_lab.experiments import speed  # noqa: E402
+from s2s_lab.experiments.speed import machine  # noqa: E402
 from s2s_lab.widgets import StepThrough, rnn_equation  # noqa: E402
+from s2s_lab.widgets.bptt import BPTTDemo  # noqa: E402
 
 
 def median_ms(fn, repeat: int, warmup: int = 3) -> float:
@@ -37,52 +46,34 @@ def median_ms(fn, repeat: int, warmup: int = 3) -> float:
     return 1000 * statistics.median(times)
 
 
-def interleaved_ms(fns: dict, repeat: int, warmup: int = 3) -> dict:
-    """Median time (ms) of each function, running them in turn ``repeat`` times: on a shared machine a burst of
-    load then slows all of them alike instead of only the one being measured."""
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    times = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: 1000 * statistics.median(t) for name, t in times.items()}
-
-
-def layer_speed(repeat: int = 20) -> None:
-    T, B, I, H = 30, 64, 128, 256
-    print(f"forward + backward, T={T}, B={B}, I={I}, H={H}, {torch.get_num_threads()} threads, median of {repeat}")
-    print(f"{'layer':34s} {'s2s_lab (ms)':>13s} {'torch.nn (ms)':>14s} {'ratio':>7s}")
-    x = torch.randn(T, B, I)
-
-    def step(model):
-        model.zero_grad(set_to_none=True)
-        out, _ = model(x)
-        out.sum().backward()
-
-    for name in ("LSTM", "GRU"):
-        ref = getattr(torch.nn, name)(I, H)
-        ours = getattr(s2s_lab, name)(I, H)
-        ours.load_state_dict(ref.state_dict())
-        fns = {"torch": lambda ref=ref: step(ref), name: lambda ours=ours: step(ours)}
-        if name == "LSTM":  # the default, autograd through every step, and the BPTT by hand of s2s_lab.bptt
-            manual = s2s_lab.LSTM(I, H)
-            manual.load_state_dict(ref.state_dict())
-            manual.manual_backward = True
-            fns[f"{name} (manual_backward=True)"] = lambda manual=manual: step(manual)
-        ms = interleaved_ms(fns, repeat)
-        for label, t in ms.items():
-            if label != "torch":
-                print(f"{label:34s} {t:13.1f} {ms['torch']:14.1f} {t / ms['torch']:6.2f}x")
+def layer_speed(threads: int, repeat: int = 20, small: bool = False) -> None:
+    T, B, I, H = (30, 8, 16, 32) if small else (30, 64, 128, 256)
+    print(f"forward + backward, T={T}, B={B}, I={I}, H={H}, {threads} threads, median of {repeat}")
+    print(f"machine: {machine()}")
+    ms = speed.layer_speed(("LSTM",) if small else ("LSTM", "GRU"), T, B, I, H, threads=threads, repeat=repeat)
+    print(f"{'layer':36s} {'clock':>5s} {'s2s_lab (ms)':>13s} {'torch.nn (ms)':>14s} {'ratio':>7s}")
+    for label, t in ms.items():
+        if not label.startswith("torch.nn"):
+            ref = ms["torch.nn." + label.split(".")[1].split(",")[0]]
+            for clock in ("wall", "cpu"):
+                print(f"{label:36s} {clock:>5s} {t[clock]:13.1f} {ref[clock]:14.1f} {t[clock] / ref[clock]:6.2f}x")
+    manual, default = ms["s2s_lab.LSTM, manual_backward=True"], ms["s2s_lab.LSTM"]
+    print(
+        "LSTM, hand-written backward / autograd through every step: "
+        f"wall {manual['wall'] / default['wall']:.2f}x, cpu {manual['cpu'] / default['cpu']:.2f}x"
+    )
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 def widget_speed(repeat: int = 50) -> None:
     torch.manual_seed(0)
     cell = s2s_lab.RNNCell(27, 6)
     demo = StepThrough(cell, text="hello world", bars=("x", "a", "h"), heatmaps=("h",), equation=rnn_equation(cell))
+    step_time(demo, "step-through widget (RNN, 11 steps)", repeat)
+    step_time(BPTTDemo(T=12), "backprop-through-time widget (notebook 03b, 12 steps)", repeat)
+
+
+def step_time(demo, name: str, repeat: int) -> None:
     values = iter(range(10**6))
 
     def move():
@@ -92,11 +83,19 @@ def widget_speed(repeat: int = 50) -> None:
         move()
         demo.view.fig.canvas.draw()  # what the browser's repaint costs the kernel
 
-    print(f"\nstep-through widget (RNN, 11 steps), median of {repeat}")
+    print(f"\n{name}, median of {repeat}")
     print(f"  slider.value set -> artists updated, redraw requested: {median_ms(move, repeat):6.2f} ms")
     print(f"  ... plus a full render of the figure (Agg):           {median_ms(move_and_render, repeat):6.2f} ms")
 
 
 if __name__ == "__main__":
-    layer_speed()
-    widget_speed()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads for the layers (default: 2)")
+    parser.add_argument("--repeat", type=int, default=20, help="timed runs of each layer (default: 20)")
+    parser.add_argument("--layers-only", action="store_true", help="skip the widget timing")
+    args = parser.parse_args()
+    layer_speed(args.threads, args.repeat)
+    print()
+    layer_speed(args.threads, 3 * args.repeat, small=True)
+    if not args.layers_only:
+        widget_speed()

@@ -13,6 +13,8 @@ Neural Networks*, section 4.6; drop its peephole terms, which PyTorch's LSTM doe
 - :class:`RNNStepFunction`, :class:`LSTMStepFunction`: one time step, forward and backward.
   :func:`rnn_step_manual`, :func:`lstm_step_manual` apply them with the signature and results of
   :func:`~s2s_lab.cells.rnn_step`, :func:`~s2s_lab.cells.lstm_step`; autograd chains their backwards over time.
+- :func:`rnn_bptt`: a one-layer vanilla RNN over a whole sequence, forward and then backward through time as
+  one plain loop (no autograd at all), returning every :math:`\delta h_t` and :math:`\delta a_t` along the way.
 - :class:`LSTMSequenceFunction` (:func:`lstm_sequence_manual`): a whole sequence, with the loop over time
   written out in the backward too. This is the fast one: autograd sees one node instead of about a dozen per
   step, and :math:`\delta W_{hh}` is one matrix product over all steps instead of one per step. The layer
@@ -42,6 +44,7 @@ __all__ = [
     "rnn_step_manual",
     "lstm_step_manual",
     "lstm_sequence_manual",
+    "rnn_bptt",
 ]
 
 
@@ -343,3 +346,81 @@ def lstm_sequence_manual(gi: Tensor, h0: Tensor, c0: Tensor, weight_hh: Tensor, 
     _check_args("lstm_sequence_manual", 4, gi, {"h0": h0, "c0": c0}, weight_hh, bias_hh, time=True)
     hs, c_T = LSTMSequenceFunction.apply(gi, h0, c0, weight_hh, bias_hh)
     return hs, hs[-1], c_T
+
+
+def rnn_bptt(
+    x: Tensor,
+    h0: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor | None,
+    bias_hh: Tensor | None,
+    dh_out: Tensor,
+    nonlinearity: str = "tanh",
+) -> dict[str, Tensor]:
+    r"""Backpropagation through time for a one-layer vanilla RNN, written as one loop without autograd.
+
+    Forward, for :math:`t = 1, \ldots, T`: :math:`a_t = W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}`,
+    :math:`h_t = \phi(a_t)`. Backward, for :math:`t = T, \ldots, 1`, the lines of :class:`RNNStepFunction`
+    chained, with :math:`\delta h_t^{\text{out}} = \partial L / \partial h_t` the gradient the loss sends
+    to :math:`h_t` directly (``dh_out[t]``):
+
+    .. math::
+        \begin{aligned}
+        \delta h_t &= \delta h_t^{\text{out}} + \delta a_{t+1} W_{hh} \qquad (\delta a_{T+1} = 0) \\
+        \delta a_t &= \delta h_t \odot \phi'(a_t), \qquad \tanh'(a_t) = 1 - h_t^2 \\
+        \delta W_{hh} &= \textstyle\sum_t \delta a_t^\top h_{t-1}, \qquad
+        \delta W_{ih} = \textstyle\sum_t \delta a_t^\top x_t, \qquad
+        \delta b = \textstyle\sum_t \sum_{\text{batch}} \delta a_t \\
+        \delta x_t &= \delta a_t W_{ih}, \qquad \delta h_0 = \delta a_1 W_{hh}
+        \end{aligned}
+
+    (:math:`\delta b` is the gradient of :math:`b_{ih}` and of :math:`b_{hh}` alike: both are added to
+    :math:`a_t`.) Werbos (1990), *Backpropagation Through Time: What It Does and How to Do It*.
+
+    Inputs:
+        - **x** ``(T, B, I)``, **h0** ``(B, H)``: :math:`x_1, \ldots, x_T` and :math:`h_0`.
+        - **weight_ih** ``(H, I)``, **weight_hh** ``(H, H)``, **bias_ih**, **bias_hh** ``(H,)`` or ``None``.
+        - **dh_out** ``(T, B, H)``: :math:`\delta h_t^{\text{out}}` for every step (zeros where the loss does
+          not look at :math:`h_t`).
+        - **nonlinearity**: ``"tanh"`` or ``"relu"``.
+
+    Outputs: a dict of tensors: ``h``, ``a`` ``(T, B, H)`` (the forward); ``dh``, ``da`` ``(T, B, H)``
+    (:math:`\delta h_t, \delta a_t` of every step); ``dx`` ``(T, B, I)``; ``dh0`` ``(B, H)``; ``dW_ih``
+    ``(H, I)``, ``dW_hh`` ``(H, H)``, ``db`` ``(H,)``.
+    """
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}.")
+    check_float(x, "rnn_bptt x", weight_hh)
+    if x.dim() != 3 or 0 in x.shape:
+        raise ValueError(f"rnn_bptt expects x of shape (T, B, I) with T, B, I > 0, got {shape_str(x.shape)}.")
+    if weight_ih.dim() != 2 or weight_ih.shape != (weight_hh.shape[0], x.shape[-1]):
+        raise ValueError(
+            f"rnn_bptt expects weight_ih of shape (H, I) = ({weight_hh.shape[0]}, {x.shape[-1]}), "
+            f"got {shape_str(weight_ih.shape)}."
+        )
+    with torch.no_grad():
+        gi = F.linear(x, weight_ih, bias_ih)  # (T, B, H) W_ih x_t + b_ih, all steps at once
+        _check_args("rnn_bptt", 1, gi, {"h0": h0}, weight_hh, bias_hh, time=True)
+        check_state(dh_out, tuple(gi.shape), "rnn_bptt dh_out", weight_hh)
+        T = x.shape[0]
+        # Forward: keep a_t and h_t of every step.
+        a, h = torch.empty_like(gi), torch.empty_like(gi)  # (T, B, H) each
+        h_t = h0
+        for t in range(T):
+            a[t] = gi[t] + F.linear(h_t, weight_hh, bias_hh)  # a_t
+            h_t = h[t] = torch.tanh(a[t]) if nonlinearity == "tanh" else torch.relu(a[t])  # h_t
+        h_prev = torch.cat([h0.unsqueeze(0), h[:-1]])  # (T, B, H) h_{t-1}
+        dphi = 1 - h * h if nonlinearity == "tanh" else (a > 0).to(a.dtype)  # (T, B, H) phi'(a_t)
+        # Backward through time: t = T, ..., 1.
+        dh, da = torch.empty_like(gi), torch.empty_like(gi)  # (T, B, H) delta h_t, delta a_t
+        dW_ih, dW_hh, db = torch.zeros_like(weight_ih), torch.zeros_like(weight_hh), gi.new_zeros(gi.shape[-1])
+        for t in reversed(range(T)):
+            dh[t] = dh_out[t] + (da[t + 1] @ weight_hh if t + 1 < T else 0)  # delta h_t: from the loss and step t+1
+            da[t] = dh[t] * dphi[t]  # delta a_t
+            dW_hh += da[t].t() @ h_prev[t]  # this step's share of delta W_hh
+            dW_ih += da[t].t() @ x[t]  # ... of delta W_ih
+            db += da[t].sum(0)  # ... of delta b
+        dx = da @ weight_ih  # (T, B, I) delta x_t, all steps at once
+        dh0 = da[0] @ weight_hh  # (B, H) delta h_0
+    return {"h": h, "a": a, "dh": dh, "da": da, "dx": dx, "dh0": dh0, "dW_ih": dW_ih, "dW_hh": dW_hh, "db": db}

@@ -13,6 +13,7 @@ from s2s_lab.bptt import (
     RNNStepFunction,
     lstm_sequence_manual,
     lstm_step_manual,
+    rnn_bptt,
     rnn_step_manual,
 )
 from s2s_lab.cells import lstm_step, rnn_step
@@ -252,3 +253,48 @@ def test_bad_input_messages():
         lstm_sequence_manual(gi, h, c, w, b)
     with pytest.raises(ValueError, match=r"expects gi of shape \(T, B, 16\) with T, B > 0, got \(0, 2, 16\)"):
         lstm_sequence_manual(torch.randn(0, 2, 16), h, c, w, b)
+
+
+# -- rnn_bptt: the whole loop by hand, no autograd, against torch.nn.RNN ------------------------------------------
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_rnn_bptt_matches_torch_rnn(nonlinearity, bias):
+    T, B, I, H = 6, 3, 5, 4
+    ref = torch.nn.RNN(I, H, nonlinearity=nonlinearity, bias=bias).double()
+    x, h0 = leaf(T, B, I), leaf(1, B, H)
+    out, _ = ref(x, h0)
+    dh_out = torch.randn(T, B, H, dtype=F64)
+    (out * dh_out).sum().backward()
+    p = {
+        n: getattr(ref, f"{n}_l0").detach() if bias or "weight" in n else None
+        for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    }
+    r = rnn_bptt(
+        x.detach(), h0[0].detach(), p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"], dh_out, nonlinearity
+    )
+    torch.testing.assert_close(r["h"], out.detach())
+    torch.testing.assert_close(r["dW_ih"], ref.weight_ih_l0.grad)
+    torch.testing.assert_close(r["dW_hh"], ref.weight_hh_l0.grad)
+    if bias:
+        torch.testing.assert_close(r["db"], ref.bias_ih_l0.grad)
+        torch.testing.assert_close(r["db"], ref.bias_hh_l0.grad)
+    torch.testing.assert_close(r["dx"], x.grad)
+    torch.testing.assert_close(r["dh0"], h0.grad[0])
+    # delta h_t is what autograd sends to h_t: from the loss and from step t+1
+    torch.testing.assert_close(r["dh"][-1], dh_out[-1])
+    torch.testing.assert_close(r["dh"][:-1], dh_out[:-1] + r["da"][1:] @ p["weight_hh"])
+
+
+def test_rnn_bptt_bad_input():
+    x, h0, w_ih, w_hh, b = torch.randn(4, 2, 3), torch.randn(2, 5), torch.randn(5, 3), torch.randn(5, 5), torch.randn(5)
+    dh = torch.randn(4, 2, 5)
+    with pytest.raises(ValueError, match=r"nonlinearity must be 'tanh' or 'relu', got 'sigmoid'"):
+        rnn_bptt(x, h0, w_ih, w_hh, b, b, dh, "sigmoid")
+    with pytest.raises(ValueError, match=r"expects x of shape \(T, B, I\) with T, B, I > 0, got \(2, 3\)"):
+        rnn_bptt(x[0], h0, w_ih, w_hh, b, b, dh)
+    with pytest.raises(ValueError, match=r"expects weight_ih of shape \(H, I\) = \(5, 3\), got \(3, 5\)"):
+        rnn_bptt(x, h0, w_ih.T, w_hh, b, b, dh)
+    with pytest.raises(ValueError, match=r"expected rnn_bptt dh_out of shape \(4, 2, 5\), got \(3, 2, 5\)"):
+        rnn_bptt(x, h0, w_ih, w_hh, b, b, dh[:3])
+    with pytest.raises(ValueError, match=r"expected rnn_bptt h0 of shape \(2, 5\), got \(5\)"):
+        rnn_bptt(x, h0[0], w_ih, w_hh, b, b, dh)
