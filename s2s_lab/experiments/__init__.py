@@ -1,7 +1,7 @@
 """The notebooks' experiments as functions, so that a notebook, its benchmark in ``bench/`` and the
 checkpoint script run the very same code: :mod:`.loop` (notebook 01b), :mod:`.memory` (notebooks 02-03),
-:mod:`.seq2seq` (04-06), :mod:`.compare` (06); imported on their own: :mod:`.translation` and
-:mod:`.translation_eval` (07), :mod:`.decoding_eval` (08)."""
+:mod:`.seq2seq` (04-06), :mod:`.compare` (06); imported on their own: :mod:`.speed` (03b),
+:mod:`.translation` and :mod:`.translation_eval` (07), :mod:`.decoding_eval` (08)."""
 
 from . import compare, loop, memory, seq2seq
 from .compare import compare_on_dates, date_models, decoding_speed, format_table, sequential_ops, summary_row
