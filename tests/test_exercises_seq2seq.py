@@ -200,3 +200,12 @@ def test_inverted_mask_in_the_decoder_step_is_named(capsys):
         return _step(e, s_prev, H, ~mask, score, gru, W_o, b_o)
 
     _verdict(capsys, False, check_attention_decoder_step, inverted, "fill -inf where ~mask")
+
+
+@pytest.mark.parametrize("check", [check_additive_attention, check_attention_decoder_step])
+def test_checks_leave_the_global_random_state_alone(check, capsys):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    check(lambda *a: None)
+    assert torch.equal(torch.rand(3), expected)

@@ -95,7 +95,8 @@ def check_masked_cross_entropy(fn) -> bool:
 
 def _additive_reference(g: torch.Generator, B: int, S: int, Dq: int, Dk: int, A: int):
     """An additive attention with random weights, a query, keys and a mask with padding (lengths S, 3, 4)."""
-    ref = AdditiveAttention(Dq, Dk, A)
+    with torch.random.fork_rng():  # leave the learner's random state as it was; every weight comes from g
+        ref = AdditiveAttention(Dq, Dk, A)
     with torch.no_grad():
         for p in ref.parameters():
             p.copy_(torch.randn(p.shape, generator=g))
@@ -167,8 +168,8 @@ def check_attention_decoder_step(fn) -> bool:
     its place), the output layer reading :math:`s_{t-1}`, its inputs in another order, no bias."""
     g = torch.Generator().manual_seed(5)
     B, S, E, D, V = 3, 6, 5, 8, 9  # D: the encoder's output size, equal to the decoder's H_s here
-    torch.manual_seed(0)  # the Decoder's own initialisation; every weight is then overwritten from g
-    dec = Decoder(V, E, D, D, attention="additive", attn_size=7).eval()
+    with torch.random.fork_rng():  # leave the learner's random state as it was; every weight comes from g
+        dec = Decoder(V, E, D, D, attention="additive", attn_size=7).eval()
     with torch.no_grad():
         for p in dec.parameters():
             p.copy_(0.7 * torch.randn(p.shape, generator=g))
