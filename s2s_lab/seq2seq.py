@@ -176,7 +176,7 @@ class Decoder(nn.Module):
         if attention is not None:
             if attention not in ATTENTION_KINDS:
                 raise ValueError(f"expected attention None or one of {ATTENTION_KINDS}, got {attention!r}.")
-            from .attention import make_attention  # written in issue 5
+            from .attention import make_attention
 
             self.attention = make_attention(attention, hidden_size, context_size, attn_size or hidden_size)
 

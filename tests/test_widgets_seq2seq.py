@@ -83,3 +83,53 @@ def test_attention_explorer_bars_heatmap_and_score_switch():
     assert demo.errors == []
     with pytest.raises(ValueError, match="no attention"):
         AttentionExplorer({"none": _model()}, V, V, "abc")
+
+
+def _png_height(png: bytes) -> int:
+    return int.from_bytes(png[20:24], "big")  # the IHDR chunk: width at 16, height at 20
+
+
+def test_snapshots_carry_the_readout_with_this_steps_numbers():
+    m = _model("additive")
+    demo = DecodeStepper(m, V, V, "abcd", max_len=6)
+    demo.slider.value = 2
+    r = decode_text(m, "abcd", V, V, max_len=6)
+    p = r.probs[1].numpy()
+    assert f"p = {p[r.tokens[1]]:.2f}" in demo.readout.value and "y_{&lt;2}" in demo.readout.value
+    a = r.attention[1].numpy()
+    assert f"c_{{2}} = \\sum_j \\alpha_{{2j}}\\, h_j = {a.max():.2f}\\,h_{{{a.argmax() + 1}}}" in demo.readout.value
+    figure_only = _png_height(demo.view.png(dpi=80))
+    assert _png_height(demo.snapshot().data) > figure_only + 20
+    plain = DecodeStepper(_model(), V, V, "abc", max_len=6)
+    assert "c = h_{3}" in plain.readout.value and "c = h_{3}" in plain.readout_lines[2]
+    assert "input 'abc'" in plain.readout_lines[0]
+
+
+def test_attention_explorer_readout_follows_the_slider_and_its_colour_bar_stays():
+    models = {"additive": _model("additive"), "dot": _model("dot", seed=1)}
+    demo = AttentionExplorer(models, V, V, "abcd", max_len=6)
+    axes = len(demo.view.fig.axes)
+    assert demo.image.get_clim() == (0, 1) and demo.colorbar.ax in demo.view.fig.axes
+    for value in (2, 3):
+        demo.slider.value = value
+        a = decode_text(models["additive"], "abcd", V, V, max_len=6).attention[value - 1].numpy()
+        j = int(a.argmax())
+        assert f"\\alpha_{{{value},{j + 1}}} = {a[j]:.2f}" in demo.readout.value
+    demo.score.value = "dot"
+    demo.text.value = "fedcba"
+    assert len(demo.view.fig.axes) == axes and demo.image.get_clim() == (0, 1)  # no second colour bar
+    assert "over the 6 source positions" in demo.readout_lines[0]
+    assert _png_height(demo.snapshot().data) > _png_height(demo.view.png(dpi=80)) + 20
+
+
+def test_alignment_figure_has_a_fixed_colour_bar():
+    from s2s_lab.widgets import static_figure
+    from s2s_lab.widgets.seq2seq import alignment_figure
+
+    fig = static_figure()
+    r = decode_text(_model("additive"), "abc", V, V, max_len=6)
+    alignment_figure(r, V, fig.add_subplot(1, 1, 1))
+    assert len(fig.axes) == 2 and fig.axes[0].images[0].get_clim() == (0, 1)
+    fig = static_figure()
+    alignment_figure(r, V, fig.add_subplot(1, 1, 1), colorbar=False)
+    assert len(fig.axes) == 1

@@ -10,7 +10,7 @@ from .decoding import check_beam_step, check_length_normalisation, check_tempera
 from .gated import check_gru_keep, check_gru_step, check_lstm_step, check_memory_gates, check_num_parameters
 from .harness import compare, run_learner_code, verdict
 from .rnn import check_rnn_forward, check_rnn_step
-from .seq2seq import check_additive_attention, check_masked_cross_entropy
+from .seq2seq import check_additive_attention, check_attention_decoder_step, check_masked_cross_entropy
 from .transformer import check_causal_mask, check_positional_encoding, check_scaled_dot_product
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "check_num_parameters",
     "check_masked_cross_entropy",
     "check_additive_attention",
+    "check_attention_decoder_step",
     "check_scaled_dot_product",
     "check_positional_encoding",
     "check_causal_mask",

@@ -21,7 +21,7 @@ __all__ = [
     "gradient_norms_figure",
 ]
 
-# Encoder-decoder and attention demos (issue 4)
+# Encoder-decoder and attention demos (notebooks 04-05)
 from .seq2seq import (  # noqa: E402
     AttentionExplorer,
     DecodeStepper,

@@ -7,24 +7,86 @@
 * :class:`AttentionExplorer`: type or pick an input, choose an output step and a score function; see the
   attention weights over the source as bars and the whole alignment matrix as a heatmap.
 
-Each figure is drawn once and updated in place.
+Each figure is drawn once and updated in place. Under the figure, the two step-through demos write the
+step's formula with its numbers (the *read-out*); their :meth:`snapshot` carries it under the figure.
 """
 
 from __future__ import annotations
 
 import html
+import io
 
 import ipywidgets as widgets
+import matplotlib.image as mimage
 import matplotlib.patches as mpatches
 import numpy as np
+from IPython.display import Image
 
 from ..data import BOS, PAD
 from ..interface import decode_text, prepare_text
-from .base import FigureView, LiveDemo, play_controls
+from .base import FigureView, LiveDemo, play_controls, show, static_figure
 
 
 def _show_token(tok: str) -> str:
     return {" ": "␣", "<eos>": "⟨eos⟩", "<bos>": "⟨bos⟩", "<unk>": "⟨unk⟩", "<pad>": "⟨pad⟩"}.get(tok, tok)
+
+
+def _mathtext_safe(text: str) -> str:
+    """A token as plain text inside a read-out line (matplotlib would read ``$`` as the start of math)."""
+    return text.replace("$", r"\$")
+
+
+def readout_html(lines: list[str]) -> str:
+    """The read-out lines for an ``HTMLMath`` widget: HTML-escaped text, ``$...$`` left to MathJax."""
+    return "<br>".join(html.escape(line, quote=False) for line in lines)
+
+
+def readout_png(lines: list[str], width: float, dpi: int = 80) -> bytes:
+    """The read-out lines (text with ``$...$`` math, as matplotlib's mathtext reads it) as a PNG ``width``
+    inches wide, for a static snapshot."""
+    fig = static_figure(figsize=(width, 0.2 + 0.3 * len(lines)))
+    fig.text(0.01, 0.5, "\n".join(lines), ha="left", va="center", fontsize=8, linespacing=2.2)
+    return show(fig, dpi).data
+
+
+def stack_png(top: bytes, bottom: bytes) -> bytes:
+    """Two PNG images one above the other (the narrower one padded with white) as one PNG."""
+    a, b = (mimage.imread(io.BytesIO(png), format="png") for png in (top, bottom))  # (h, w, 4) floats
+    width = max(a.shape[1], b.shape[1])
+    a, b = (np.pad(x, ((0, 0), (0, width - x.shape[1]), (0, 0)), constant_values=1.0) for x in (a, b))
+    buf = io.BytesIO()
+    mimage.imsave(buf, np.concatenate([a, b]), format="png")
+    return buf.getvalue()
+
+
+def _top_weights(a: np.ndarray, k: int = 3) -> list[int]:
+    """The positions of the ``k`` largest weights, largest first."""
+    return [int(j) for j in np.argsort(-a, kind="stable")[:k]]
+
+
+def context_line(t: int, a: np.ndarray, source: list[str], k: int = 3) -> str:
+    r"""':math:`c_t = \sum_j \alpha_{tj} h_j = 0.91\,h_3 + 0.05\,h_4 + \ldots`' with the ``k`` largest terms
+    of step ``t``'s weights ``a`` (S,) and the source token each :math:`h_j` sits on."""
+    top = _top_weights(a, k)
+    terms = " + ".join(f"{a[j]:.2f}\\,h_{{{j + 1}}}" for j in top) + (r" + \ldots" if len(a) > k else "")
+    where = ", ".join(f"$h_{{{j + 1}}}$ on '{_mathtext_safe(_show_token(source[j]))}'" for j in top)
+    return f"$c_{{{t}}} = \\sum_j \\alpha_{{{t}j}}\\, h_j = {terms}$   ({where})"
+
+
+class _ReadoutDemo(LiveDemo):
+    """A demo with a read-out under its figure (``self.readout_lines``, shown by ``self.readout``); its
+    snapshot is the figure with the read-out under it."""
+
+    readout_lines: list[str] = []
+
+    def _set_readout(self, lines: list[str]) -> None:
+        self.readout_lines = lines
+        self.readout.value = readout_html(lines)
+
+    def snapshot(self, dpi: int = 80) -> Image:
+        """A PNG of the figure as it is now and, under it, the read-out with this step's numbers."""
+        width = self.view.fig.get_figwidth()
+        return Image(data=stack_png(self.view.png(dpi=dpi), readout_png(self.readout_lines, width, dpi)))
 
 
 class LossCurve(LiveDemo):
@@ -80,11 +142,13 @@ class LossCurve(LiveDemo):
         self.view.redraw(now=True)  # called from inside the training loop: the kernel is busy
 
 
-class DecodeStepper(LiveDemo):
+class DecodeStepper(_ReadoutDemo):
     """Greedy decoding of a typed input, one output step at a time.
 
     The bars are :math:`p(y_t \\mid y_{<t}, x)` over the target vocabulary at step ``t`` (the chosen token
     in orange); with an attention model a second panel shows :math:`\\alpha_{t\\cdot}` over the source.
+    The read-out under the figure gives the step's numbers: the chosen token's probability and the runner-up,
+    and the context (:math:`c = h_S`, or :math:`c_t = \\sum_j \\alpha_{tj} h_j` with its largest terms).
 
     Args:
         model: a trained model of the collection's interface; src_vocab, tgt_vocab: its vocabularies.
@@ -106,6 +170,7 @@ class DecodeStepper(LiveDemo):
         self.text = widgets.Text(value=text, description="input", continuous_update=False)
         self.play, self.slider = play_controls(len(self.result.tokens), description="output step t")
         self.sequence_view = widgets.HTML()
+        self.readout = widgets.HTMLMath()
         self.view = FigureView(figsize=figsize)
         fig = self.view.fig
         self.shown = [i for i in range(len(tgt_vocab)) if i not in (PAD, BOS)]  # tokens the decoder can write
@@ -127,7 +192,13 @@ class DecodeStepper(LiveDemo):
         self.observe(self.slider, lambda change: self._show_step(change["new"]))
         self.observe(self.text, lambda change: self._new_text(change["new"]))
         self.widget = widgets.VBox(
-            [widgets.HBox([self.text, self.play, self.slider]), self.message, self.sequence_view, self.view.widget]
+            [
+                widgets.HBox([self.text, self.play, self.slider]),
+                self.message,
+                self.sequence_view,
+                self.view.widget,
+                self.readout,
+            ]
         )
 
     def _new_source(self) -> None:
@@ -167,10 +238,25 @@ class DecodeStepper(LiveDemo):
         self.prob_ax.set_title(
             f"step t={t}: reads {_show_token(prev)!r}, writes {_show_token(word)!r} (p={p[chosen]:.2f})"
         )
+        runner_up = max((i for i in self.shown if i != chosen), key=lambda i: p[i])
+        written_text = "".join(_show_token(self.tgt_vocab.itos[i]) for i in r.tokens)
+        lines = [
+            f"input '{_mathtext_safe(''.join(_show_token(s) for s in r.source))}' → greedy output "
+            f"'{_mathtext_safe(written_text)}', {len(r.tokens)} steps",
+            f"step t = {t} reads '{_mathtext_safe(_show_token(prev))}' and writes "
+            f"'{_mathtext_safe(_show_token(word))}' $= \\arg\\max_y\\, p(y \\mid y_{{<{t}}}, x)$ with "
+            f"$p = {p[chosen]:.2f}$; next best: '{_mathtext_safe(_show_token(self.tgt_vocab.itos[runner_up]))}' "
+            f"with $p = {p[runner_up]:.2f}$",
+        ]
         if self.has_attention:
             a = r.attention[t - 1].numpy()
             for j, rect in enumerate(self.attn_bars):
                 rect.set_height(float(a[j]) if j < len(a) else 0.0)
+            lines.append(context_line(t, a, r.source))
+        else:
+            S = len(r.source)
+            lines.append(f"the context is the same at every step: $c = h_{{{S}}}$, the encoder's last state")
+        self._set_readout(lines)
         written = [_show_token(self.tgt_vocab.itos[i]) for i in r.tokens]
         parts = [
             f"<b style='background:#ffd9a0'>{html.escape(w)}</b>"
@@ -187,8 +273,9 @@ class DecodeStepper(LiveDemo):
         self.view.redraw()
 
 
-class AttentionExplorer(LiveDemo):
-    """Attention weights of a trained encoder-decoder: bars for one output step, heatmap for all.
+class AttentionExplorer(_ReadoutDemo):
+    """Attention weights of a trained encoder-decoder: bars for one output step, heatmap for all (its colour
+    bar fixed to [0, 1], drawn once), and a read-out of the step's weights and context under the figure.
 
     Args:
         models: ``{score function name: trained attention model}`` (same vocabularies); the buttons switch.
@@ -227,7 +314,9 @@ class AttentionExplorer(LiveDemo):
         self.heat_ax.set_xlabel("source position j")
         self.heat_ax.set_ylabel("output step t")
         self.marker = self.heat_ax.add_patch(mpatches.Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="red", lw=2))
-        fig.colorbar(self.image, ax=self.heat_ax, fraction=0.03)
+        self.colorbar = fig.colorbar(self.image, ax=self.heat_ax, fraction=0.03, ticks=[0, 0.5, 1])
+        self.colorbar.set_label(r"$\alpha_{tj}$")
+        self.readout = widgets.HTMLMath()
         self._new_result()
         self._show_step(1)
         self.observe(self.slider, lambda change: self._show_step(change["new"]))
@@ -241,6 +330,7 @@ class AttentionExplorer(LiveDemo):
                 widgets.HBox([self.play, self.slider]),
                 self.message,
                 self.view.widget,
+                self.readout,
             ]
         )
 
@@ -306,6 +396,20 @@ class AttentionExplorer(LiveDemo):
             f"weight {a.max():.2f})"
         )
         self.marker.set_bounds(-0.5, t - 1.5, len(a), 1)
+        top = _top_weights(a)
+        largest = ", ".join(
+            f"$\\alpha_{{{t},{j + 1}}} = {a[j]:.2f}$ on '{_mathtext_safe(_show_token(self.result.source[j]))}'"
+            for j in top
+        )
+        self._set_readout(
+            [
+                f"step t = {t} writes '{_mathtext_safe(_show_token(word))}': "
+                f"$\\alpha_{{{t}j}} = \\exp e_{{{t}j}} / \\sum_k \\exp e_{{{t}k}}$ over the {len(a)} source "
+                f"positions (they sum to {a.sum():.2f})",
+                f"largest: {largest}",
+                context_line(t, a, self.result.source),
+            ]
+        )
         self.view.redraw()
 
 
@@ -313,7 +417,6 @@ def encoder_decoder_diagram(source="abc", target="cba", attention: bool = False,
     """A static picture of the RNN encoder-decoder reading ``source`` and writing ``target``: with
     ``attention=False`` everything passes through the one context vector c; with ``attention=True``
     each decoder step draws its own c_t from all encoder states (line width ~ a plausible weight)."""
-    from .base import static_figure
 
     fig = static_figure(figsize)
     ax = fig.add_subplot(1, 1, 1)
@@ -378,7 +481,6 @@ def encoder_decoder_diagram(source="abc", target="cba", attention: bool = False,
 def length_curve_figure(curves: dict, title: str = "", figsize=(6.5, 2.8)):
     """Exact match against source length, one line per model: ``curves`` maps a label to
     ``{length: exact match}`` (from :func:`s2s_lab.experiments.accuracy_by_length`)."""
-    from .base import static_figure
 
     fig = static_figure(figsize)
     ax = fig.add_subplot(1, 1, 1)
@@ -393,11 +495,14 @@ def length_curve_figure(curves: dict, title: str = "", figsize=(6.5, 2.8)):
     return fig
 
 
-def alignment_figure(result, tgt_vocab, ax):
-    """Draw one :class:`~s2s_lab.seq2seq.Decoded` alignment matrix on ``ax`` (static pictures)."""
+def alignment_figure(result, tgt_vocab, ax, colorbar: bool = True):
+    """Draw one :class:`~s2s_lab.seq2seq.Decoded` alignment matrix on ``ax`` (static pictures), with a colour
+    bar for :math:`\\alpha_{tj}` fixed to [0, 1] unless ``colorbar=False``."""
     src = [_show_token(s) for s in result.source]
     out = [_show_token(tgt_vocab.itos[i]) for i in result.tokens]
-    ax.imshow(result.attention.numpy(), vmin=0, vmax=1, cmap="viridis", aspect="auto", interpolation="nearest")
+    image = ax.imshow(result.attention.numpy(), vmin=0, vmax=1, cmap="viridis", aspect="auto", interpolation="nearest")
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, fraction=0.05, ticks=[0, 0.5, 1], label=r"$\alpha_{tj}$")
     ax.set_xticks(np.arange(len(src)), src)
     ax.set_yticks(np.arange(len(out)), out)
     return ax
