@@ -267,8 +267,8 @@ class TransformerLayerBase(nn.Module):
 
 class TransformerEncoderLayer(TransformerLayerBase):
     r"""One encoder layer (Vaswani et al., 2017, section 3.1): self-attention, then a feed-forward network,
-    each wrapped in a residual connection and layer normalisation. Drop-in for
-    ``torch.nn.TransformerEncoderLayer(..., batch_first=True)``.
+    each wrapped in a residual connection and layer normalisation. Same constructor, parameters and outputs
+    as ``torch.nn.TransformerEncoderLayer(..., batch_first=True)``; the masks are ours (True = takes part).
 
     .. math::
         \text{post-norm:}\quad
@@ -352,7 +352,8 @@ class TransformerEncoderLayer(TransformerLayerBase):
 class TransformerDecoderLayer(TransformerLayerBase):
     r"""One decoder layer (Vaswani et al., 2017, section 3.1): masked self-attention, cross-attention to the
     encoder's output ("memory"), and a feed-forward network, each with a residual connection and layer norm.
-    Drop-in for ``torch.nn.TransformerDecoderLayer(..., batch_first=True)``.
+    Same constructor, parameters and outputs as ``torch.nn.TransformerDecoderLayer(..., batch_first=True)``;
+    the masks are ours (True = takes part).
 
     .. math::
         \text{post-norm:}\quad
