@@ -24,6 +24,10 @@ def attention_right(Q, K, V, mask):
     return torch.softmax(scores, -1) @ V
 
 
+def _masked_scores(Q, K, mask):
+    return (Q @ K.transpose(-2, -1) / math.sqrt(Q.shape[-1])).masked_fill(~mask, float("-inf"))
+
+
 def pe_right(L, d):
     pos = torch.arange(L)[:, None].float()
     angle = pos / 10000 ** (torch.arange(0, d, 2).float() / d)
@@ -49,6 +53,8 @@ def test_scaled_dot_product_check(capsys):
         "mask is inverted": lambda Q, K, V, m: attention_right(Q, K, V, ~m),
         "Shapes": lambda Q, K, V, m: Q @ K,
         "returns None: write its body": lambda Q, K, V, m: None,
+        "contains NaN": lambda Q, K, V, m: torch.softmax(_masked_scores(Q, K, m), -2) @ V,  # softmax over queries
+        "runs over the queries": lambda Q, K, V, m: torch.softmax(_masked_scores(Q, K, m), -2).nan_to_num() @ V,
     }
     for words, fn in cases.items():
         _verdict(capsys, False, check_scaled_dot_product, fn, words)
@@ -58,6 +64,14 @@ def test_positional_encoding_check(capsys):
     _verdict(capsys, True, check_positional_encoding, pe_right, "matches")
     swapped = lambda L, d: pe_right(L, d)[:, [k + 1 if k % 2 == 0 else k - 1 for k in range(d)]]  # noqa: E731
     _verdict(capsys, False, check_positional_encoding, swapped, "swapped")
+
+    def exponent_i(L, d):  # pos / 10000^(i/d) instead of 2i/d
+        angle = torch.arange(L)[:, None].float() / 10000 ** (torch.arange(d // 2).float() / d)
+        pe = torch.zeros(L, d)
+        pe[:, 0::2], pe[:, 1::2] = torch.sin(angle), torch.cos(angle)
+        return pe
+
+    _verdict(capsys, False, check_positional_encoding, exponent_i, "The exponent is 2i/d_model")
     halves = lambda L, d: torch.cat([pe_right(L, d)[:, 0::2], pe_right(L, d)[:, 1::2]], 1)  # noqa: E731
     _verdict(capsys, False, check_positional_encoding, halves, "interleave")
     _verdict(capsys, False, check_positional_encoding, lambda L, d: torch.zeros(L, d // 2), "shape (20, 16)")

@@ -70,6 +70,12 @@ def check_scaled_dot_product(attention) -> bool:
         return False
     if isinstance(result, tuple):  # (context, weights) is fine too
         result = result[0]
+    if isinstance(result, torch.Tensor) and result.shape == expected.shape and bool(torch.isnan(result).any()):
+        return verdict(
+            False,
+            "the context contains NaN: a softmax over scores that are all -inf. The softmax must run over the "
+            "keys (dim=-1), and every query here may attend to at least one key.",
+        )
     scores = Q @ K.transpose(-2, -1)  # (B, T_q, T_k), unscaled
     blocked = scores.masked_fill(~mask, float("-inf"))
     hints = [
