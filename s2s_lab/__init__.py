@@ -23,7 +23,9 @@ from .attention import (
     MultiHeadAttention,
     make_attention,
     masked_softmax,
+    merge_heads,
     scaled_dot_product,
+    split_heads,
 )
 from .cells import GRUCell, LSTMCell, RNNCell
 from .checkpoints import load_checkpoint, save_checkpoint
@@ -72,8 +74,8 @@ from .transformer import (
     TransformerDecoderLayer,
     TransformerEncoderLayer,
     causal_mask,
-    padding_mask,
     sinusoidal_encoding,
+    token_mask,
 )
 
 __all__ = [
@@ -113,6 +115,8 @@ __all__ = [
     "AdditiveAttention",
     "LuongAttention",
     "MultiHeadAttention",
+    "split_heads",
+    "merge_heads",
     "make_attention",
     "masked_softmax",
     "scaled_dot_product",
@@ -122,7 +126,7 @@ __all__ = [
     "TransformerEncoderLayer",
     "TransformerDecoderLayer",
     "causal_mask",
-    "padding_mask",
+    "token_mask",
     "sinusoidal_encoding",
     "History",
     "fit",

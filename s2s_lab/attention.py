@@ -25,10 +25,14 @@ Two families of interfaces:
   one query vector per sequence, ``query (B, D_q)``, ``keys (B, T, D_k)``; their ``mask`` is ``(B, T)``
   with **True = a real token that may be attended to**.
 - :func:`scaled_dot_product` and :class:`MultiHeadAttention` serve the Transformer: whole sequences of
-  queries at once. :func:`scaled_dot_product` follows ``torch.nn.functional.scaled_dot_product_attention``
-  (boolean mask **True = may attend**); :class:`MultiHeadAttention` follows ``torch.nn.MultiheadAttention``
-  (``key_padding_mask`` and boolean ``attn_mask`` **True = NOT allowed**) — the opposite convention,
-  kept so that either can be swapped for PyTorch's own.
+  queries at once; :func:`split_heads` and :func:`merge_heads` cut the model width into heads and back.
+
+**One mask convention.** Every boolean mask here is **True where a position takes part**: ``key_mask
+(B, T_k)`` is True at a real key, ``mask (T_q, T_k)`` is True where the query may attend to the key.
+``torch.nn.functional.scaled_dot_product_attention``'s boolean ``attn_mask`` means the same; but
+``torch.nn.MultiheadAttention``'s ``key_padding_mask`` and boolean ``attn_mask`` mean the opposite
+(**True = NOT allowed**), which is why our arguments have other names: pass ``~key_mask`` and ``~mask``
+to PyTorch's module. A float mask is *added* to the scores (``-inf`` removes a key) in both.
 
 None of this calls PyTorch's attention kernels; the tests compare against them.
 """
@@ -144,11 +148,14 @@ def _check_scaled_dot_product(query: Tensor, key: Tensor, value: Tensor, mask: T
         _check_mask(mask, scores_shape, "mask", "(..., T_q, T_k)")
 
 
-def _check_mask(mask: Tensor, target: torch.Size, what: str, layout: str) -> None:
+def _check_mask(mask: Tensor, target: torch.Size, what: str, layout: str, meaning: str = "True = may attend") -> None:
     if not isinstance(mask, Tensor):
-        raise ValueError(f"{what} must be a torch.Tensor, got {type(mask).__name__}.")
+        raise ValueError(
+            f"{what} must be a torch.Tensor (bool, {meaning}; or float, added to the scores), "
+            f"got {type(mask).__name__}."
+        )
     if mask.dtype != torch.bool and not mask.is_floating_point():
-        raise ValueError(f"{what} must be boolean (or float, added to the scores), got dtype {mask.dtype}.")
+        raise ValueError(f"{what} must be boolean ({meaning}) or float (added to the scores), got dtype {mask.dtype}.")
     try:
         shape = broadcast_shapes(mask.shape, target)
     except RuntimeError:
@@ -162,9 +169,37 @@ def _check_mask(mask: Tensor, target: torch.Size, what: str, layout: str) -> Non
 # ----------------------------------------------------------------------------------------------
 # Multi-head attention (the Transformer's)
 # ----------------------------------------------------------------------------------------------
+def split_heads(x: Tensor, n_heads: int) -> Tensor:
+    r"""Cut the model width into :math:`n_h` heads: ``(B, T, d_model) -> (B, n_h, T, d_h)``, :math:`d_h =
+    d_{model} / n_h`. Head :math:`h` gets the features :math:`h\,d_h, \dots, (h + 1)\,d_h - 1` of every
+    position, so that :math:`X W^Q_h` is the slice :math:`h` of :math:`X W^Q` (Vaswani et al., 2017,
+    section 3.2.2). The heads then sit before the time axis, and one batched matrix product serves all.
+
+    Inputs: **x** ``(B, T, d_model)``, **n_heads** :math:`n_h` (dividing ``d_model``).
+    Outputs: ``(B, n_h, T, d_h)``.
+    """
+    if not isinstance(x, Tensor) or x.dim() != 3 or isinstance(n_heads, bool) or not isinstance(n_heads, int):
+        got = shape_str(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"expected x of shape (B, T, d_model) and an int n_heads, got {got} and {n_heads!r}.")
+    B, T, d_model = x.shape
+    if n_heads < 1 or d_model % n_heads:
+        raise ValueError(f"expected n_heads >= 1 dividing d_model={d_model}, got n_heads={n_heads}.")
+    return x.view(B, T, n_heads, d_model // n_heads).transpose(1, 2)  # (B, n_h, T, d_h)
+
+
+def merge_heads(x: Tensor) -> Tensor:
+    r"""The inverse of :func:`split_heads`, :math:`\operatorname{Concat}(\operatorname{head}_1, \dots,
+    \operatorname{head}_{n_h})` for every position: ``(B, n_h, T, d_h) -> (B, T, n_h d_h)``."""
+    if not isinstance(x, Tensor) or x.dim() != 4:
+        got = shape_str(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"expected x of shape (B, n_h, T, d_h), got {got}.")
+    B, n_h, T, d_h = x.shape
+    return x.transpose(1, 2).reshape(B, T, n_h * d_h)  # (B, T, d_model)
+
+
 class MultiHeadAttention(nn.Module):
-    r"""Multi-head attention (Vaswani et al., 2017, section 3.2.2), a drop-in for
-    ``torch.nn.MultiheadAttention(embed_dim, num_heads, batch_first=True)``.
+    r"""Multi-head attention (Vaswani et al., 2017, section 3.2.2), with the parameters of
+    ``torch.nn.MultiheadAttention(embed_dim, num_heads, batch_first=True)`` (its ``state_dict`` loads).
 
     .. math::
         \begin{aligned}
@@ -175,7 +210,7 @@ class MultiHeadAttention(nn.Module):
             \operatorname{head}_{n_h})\, W^O + b^O
         \end{aligned}
 
-    :math:`M` is :math:`-\infty` where attention is not allowed and :math:`0` elsewhere.
+    :math:`M` is :math:`0` where the query may attend to the key and :math:`-\infty` where it may not.
 
     Args:
         embed_dim: :math:`d_{model}`, the model width (of queries, keys, values and output).
@@ -183,16 +218,16 @@ class MultiHeadAttention(nn.Module):
         bias: if ``False``, no :math:`b^Q, b^K, b^V, b^O`.
         dropout: dropout probability on the attention weights (training mode only).
 
-    Inputs: ``query, key, value, key_padding_mask=None, attn_mask=None``
+    Inputs: ``query, key, value, key_mask=None, mask=None``
         - **query** :math:`X_q` of shape ``(B, T_q, d_model)``.
         - **key** :math:`X_k` of shape ``(B, T_k, d_model)``; **value** :math:`X_v` of shape ``(B, T_k, d_model)``.
-        - **key_padding_mask** of shape ``(B, T_k)``, boolean, **True = padding (ignored)**, or float
-          (added to the scores).
-        - **attn_mask** of shape ``(T_q, T_k)`` or ``(B * n_h, T_q, T_k)``, boolean **True = NOT allowed**,
-          or float (added to the scores).
+        - **key_mask** of shape ``(B, T_k)``, boolean, **True = real key** (False = padding, ignored), or
+          float (added to the scores).
+        - **mask** of shape ``(T_q, T_k)`` or ``(B * n_h, T_q, T_k)``, boolean, **True = may attend**, or
+          float (added to the scores).
 
-        Both masks follow ``torch.nn.MultiheadAttention`` and are the *opposite* of
-        :func:`scaled_dot_product`'s boolean mask (True = may attend).
+        Both are the *opposite* of ``torch.nn.MultiheadAttention``'s boolean ``key_padding_mask`` and
+        ``attn_mask`` (True = NOT allowed): give PyTorch ``~key_mask`` and ``~mask``.
 
     Outputs: ``(output, weights)``
         - **output** of shape ``(B, T_q, d_model)``.
@@ -201,7 +236,7 @@ class MultiHeadAttention(nn.Module):
 
     Attributes (PyTorch's names, so its ``state_dict`` loads):
         in_proj_weight: :math:`(W^Q | W^K | W^V)^\top` stacked, shape ``(3 d_model, d_model)``.
-        in_proj_bias: :math:`(b^Q | b^K | b^V)`, shape ``(3E,)``.
+        in_proj_bias: :math:`(b^Q | b^K | b^V)`, shape ``(3 d_model,)``.
         out_proj: ``nn.Linear(d_model, d_model)`` holding :math:`W^{O\top}` and :math:`b^O`.
     """
 
@@ -237,10 +272,6 @@ class MultiHeadAttention(nn.Module):
     def extra_repr(self) -> str:
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}"
 
-    def _split_heads(self, x: Tensor) -> Tensor:
-        B, T, _ = x.shape
-        return x.view(B, T, self.num_heads, self.head_dim).transpose(1, 2)  # (B, n_h, T, d_h)
-
     def _check_inputs(self, query, key, value):
         d_model = self.embed_dim
         for what, x in (("query", query), ("key", key), ("value", value)):
@@ -254,59 +285,60 @@ class MultiHeadAttention(nn.Module):
                 f"got {shape_str(key.shape)} and {shape_str(value.shape)}."
             )
 
-    def _combined_mask(self, B, T_q, T_k, key_padding_mask, attn_mask):
-        """Merge both torch-style masks into one mask for :func:`masked_softmax`, shape (B, n_h, T_q, T_k).
-
-        Boolean result: True = may attend (the flip of torch's convention). Float: added to the scores.
-        """
+    def _combined_mask(self, B, T_q, T_k, key_mask, mask):
+        """Merge ``key_mask (B, T_k)`` and ``mask (T_q, T_k)`` into one mask for :func:`masked_softmax`,
+        shape (B, n_h, T_q, T_k). Boolean: True = may attend (a real key the query may see). Float: added."""
         n_h = self.num_heads
         parts = []
-        for what, m in (("attn_mask", attn_mask), ("key_padding_mask", key_padding_mask)):
+        for what, m, meaning in (
+            ("mask", mask, "(T_q, T_k) bool, True = may attend"),
+            ("key_mask", key_mask, "(B, T_k) bool, True = real key"),
+        ):
             if m is not None and not isinstance(m, Tensor):
-                raise ValueError(
-                    f"{what} must be a torch.Tensor (boolean: True = NOT allowed), got {type(m).__name__}."
-                )
-        if attn_mask is not None:
-            if attn_mask.dim() == 2 and tuple(attn_mask.shape) == (T_q, T_k):
-                _check_mask(attn_mask, attn_mask.shape, "attn_mask", "(T_q, T_k)")
-                attn_mask = attn_mask.view(1, 1, T_q, T_k)
-            elif attn_mask.dim() == 3 and tuple(attn_mask.shape) == (B * n_h, T_q, T_k):
-                _check_mask(attn_mask, attn_mask.shape, "attn_mask", "(B * n_h, T_q, T_k)")
-                attn_mask = attn_mask.view(B, n_h, T_q, T_k)
+                raise ValueError(f"{what} must be a torch.Tensor ({meaning}), got {type(m).__name__}.")
+        if mask is not None:
+            if mask.dim() == 2 and tuple(mask.shape) == (T_q, T_k):
+                _check_mask(mask, mask.shape, "mask", "(T_q, T_k)")
+                mask = mask.view(1, 1, T_q, T_k)
+            elif mask.dim() == 3 and tuple(mask.shape) == (B * n_h, T_q, T_k):
+                _check_mask(mask, mask.shape, "mask", "(B * n_h, T_q, T_k)")
+                mask = mask.view(B, n_h, T_q, T_k)
             else:
                 raise ValueError(
-                    f"expected attn_mask of shape (T_q, T_k) = ({T_q}, {T_k}) or (B * n_h, T_q, T_k) = "
-                    f"({B * n_h}, {T_q}, {T_k}), got {shape_str(attn_mask.shape)}."
+                    f"expected mask of shape (T_q, T_k) = ({T_q}, {T_k}) or (B * n_h, T_q, T_k) = "
+                    f"({B * n_h}, {T_q}, {T_k}), bool with True = may attend, got {shape_str(mask.shape)}."
                 )
-            parts.append(attn_mask)
-        if key_padding_mask is not None:
-            if tuple(key_padding_mask.shape) != (B, T_k):
+            parts.append(mask)
+        if key_mask is not None:
+            if tuple(key_mask.shape) != (B, T_k):
                 raise ValueError(
-                    f"expected key_padding_mask of shape (B, T_k) = ({B}, {T_k}), "
-                    f"got {shape_str(key_padding_mask.shape)}."
+                    f"expected key_mask of shape (B, T_k) = ({B}, {T_k}), bool with True = real key, "
+                    f"got {shape_str(key_mask.shape)}."
                 )
-            _check_mask(key_padding_mask, key_padding_mask.shape, "key_padding_mask", "(B, T_k)")
-            parts.append(key_padding_mask.view(B, 1, 1, T_k))
+            _check_mask(key_mask, key_mask.shape, "key_mask", "(B, T_k)", "True = real key")
+            parts.append(key_mask.view(B, 1, 1, T_k))
         if not parts:
             return None
         if all(p.dtype == torch.bool for p in parts):
-            blocked = parts[0] if len(parts) == 1 else parts[0] | parts[1]
-            return ~blocked  # True = may attend
-        # at least one float mask: add everything up, booleans as -inf where blocked
+            return parts[0] if len(parts) == 1 else parts[0] & parts[1]  # True = may attend
+        # at least one float mask: add everything up, booleans as -inf where False
         total = 0.0
         for p in parts:
             if p.dtype == torch.bool:
-                p = torch.zeros(p.shape, dtype=self.in_proj_weight.dtype, device=p.device).masked_fill(p, float("-inf"))
+                p = torch.zeros(p.shape, dtype=self.in_proj_weight.dtype, device=p.device).masked_fill(
+                    ~p, float("-inf")
+                )
             total = total + p
         return total
 
-    def parts(self, query, key, value, key_padding_mask=None, attn_mask=None) -> dict[str, Tensor]:
+    def parts(self, query, key, value, key_mask=None, mask=None) -> dict[str, Tensor]:
         r"""Every intermediate quantity of the formula, for plotting and teaching.
 
         Returns a dict with ``Q``, ``K``, ``V`` (each ``(B, n_h, T, d_h)``), ``scores``
-        (:math:`Q_h K_h^\top / \sqrt{d_h}` before masking, ``(B, n_h, T_q, T_k)``), ``mask`` (``None``, or the
-        combined mask in :func:`masked_softmax`'s convention), ``weights`` (``(B, n_h, T_q, T_k)``), ``heads``
-        (``(B, n_h, T_q, d_h)``), ``concat`` (``(B, T_q, d_model)``) and ``output`` (``(B, T_q, d_model)``).
+        (:math:`Q_h K_h^\top / \sqrt{d_h}` before masking, ``(B, n_h, T_q, T_k)``), ``mask`` (``None``, or
+        ``key_mask`` and ``mask`` combined, broadcastable to ``(B, n_h, T_q, T_k)``: boolean True = may
+        attend, or float), ``weights`` (``(B, n_h, T_q, T_k)``), ``heads`` (``(B, n_h, T_q, d_h)``),
+        ``concat`` (``(B, T_q, d_model)``) and ``output`` (``(B, T_q, d_model)``).
         """
         self._check_inputs(query, key, value)
         B, T_q, d_model = query.shape
@@ -315,30 +347,31 @@ class MultiHeadAttention(nn.Module):
         b_q = b_k = b_v = None
         if self.in_proj_bias is not None:
             b_q, b_k, b_v = self.in_proj_bias.chunk(3)
-        Q = self._split_heads(F.linear(query, w_q, b_q))  # (B, n_h, T_q, d_h)
-        K = self._split_heads(F.linear(key, w_k, b_k))  # (B, n_h, T_k, d_h)
-        V = self._split_heads(F.linear(value, w_v, b_v))  # (B, n_h, T_k, d_h)
-        mask = self._combined_mask(B, T_q, T_k, key_padding_mask, attn_mask)
+        n_h = self.num_heads
+        Q = split_heads(F.linear(query, w_q, b_q), n_h)  # (B, n_h, T_q, d_h)
+        K = split_heads(F.linear(key, w_k, b_k), n_h)  # (B, n_h, T_k, d_h)
+        V = split_heads(F.linear(value, w_v, b_v), n_h)  # (B, n_h, T_k, d_h)
+        combined = self._combined_mask(B, T_q, T_k, key_mask, mask)
         scores = Q @ K.transpose(-2, -1) / math.sqrt(self.head_dim)  # (B, n_h, T_q, T_k)
-        weights = masked_softmax(scores, mask)  # (B, n_h, T_q, T_k)
+        weights = masked_softmax(scores, combined)  # (B, n_h, T_q, T_k)
         dropped = F.dropout(weights, self.dropout, self.training) if self.dropout > 0 else weights
         heads = dropped @ V  # (B, n_h, T_q, d_h)
-        concat = heads.transpose(1, 2).reshape(B, T_q, d_model)  # (B, T_q, d_model)
+        concat = merge_heads(heads)  # (B, T_q, d_model)
         output = self.out_proj(concat)  # (B, T_q, d_model)
         return {
             "Q": Q,
             "K": K,
             "V": V,
             "scores": scores,
-            "mask": mask,
+            "mask": combined,
             "weights": weights,
             "heads": heads,
             "concat": concat,
             "output": output,
         }
 
-    def forward(self, query, key, value, key_padding_mask=None, attn_mask=None):
-        s = self.parts(query, key, value, key_padding_mask, attn_mask)
+    def forward(self, query, key, value, key_mask=None, mask=None):
+        s = self.parts(query, key, value, key_mask, mask)
         return s["output"], s["weights"]  # (B, T_q, d_model), (B, n_h, T_q, T_k)
 
     # -- incremental decoding (a key/value cache; used by s2s_lab.decoding) ----------------------
@@ -354,15 +387,16 @@ class MultiHeadAttention(nn.Module):
         b_k = b_v = None
         if self.in_proj_bias is not None:
             _, b_k, b_v = self.in_proj_bias.chunk(3)
-        return self._split_heads(F.linear(key, w_k, b_k)), self._split_heads(F.linear(value, w_v, b_v))
+        n_h = self.num_heads
+        return split_heads(F.linear(key, w_k, b_k), n_h), split_heads(F.linear(value, w_v, b_v), n_h)
 
-    def attend(self, query: Tensor, K: Tensor, V: Tensor, key_padding_mask: Tensor | None = None):
+    def attend(self, query: Tensor, K: Tensor, V: Tensor, key_mask: Tensor | None = None):
         r"""Attention of ``query`` to keys and values already projected by :meth:`project_kv`: the same
-        output and weights as :meth:`forward` (without ``attn_mask``), for incremental decoding with a
+        output and weights as :meth:`forward` (without ``mask``), for incremental decoding with a
         key/value cache, where each new query reuses the :math:`K_h, V_h` of every earlier position.
 
-        Inputs: **query** ``(B, T_q, d_model)``; **K**, **V** ``(B, n_h, T_k, d_h)``; **key_padding_mask** ``(B, T_k)``
-        boolean, True = padding. Outputs: ``(output (B, T_q, d_model), weights (B, n_h, T_q, T_k))``.
+        Inputs: **query** ``(B, T_q, d_model)``; **K**, **V** ``(B, n_h, T_k, d_h)``; **key_mask** ``(B, T_k)``
+        bool, True = real key. Outputs: ``(output (B, T_q, d_model), weights (B, n_h, T_q, T_k))``.
         """
         check_float(query, "query", self.in_proj_weight)
         n_h, d_h = self.num_heads, self.head_dim
@@ -375,13 +409,12 @@ class MultiHeadAttention(nn.Module):
         B, T_q, d_model = query.shape
         w_q, _, _ = self.in_proj_weight.chunk(3)
         b_q = None if self.in_proj_bias is None else self.in_proj_bias.chunk(3)[0]
-        Q = self._split_heads(F.linear(query, w_q, b_q))  # (B, n_h, T_q, d_h)
-        mask = self._combined_mask(B, T_q, K.shape[2], key_padding_mask, None)
+        Q = split_heads(F.linear(query, w_q, b_q), n_h)  # (B, n_h, T_q, d_h)
+        combined = self._combined_mask(B, T_q, K.shape[2], key_mask, None)
         scores = Q @ K.transpose(-2, -1) / math.sqrt(self.head_dim)  # (B, n_h, T_q, T_k)
-        weights = masked_softmax(scores, mask)  # (B, n_h, T_q, T_k)
+        weights = masked_softmax(scores, combined)  # (B, n_h, T_q, T_k)
         dropped = F.dropout(weights, self.dropout, self.training) if self.dropout > 0 else weights
-        concat = (dropped @ V).transpose(1, 2).reshape(B, T_q, d_model)  # (B, T_q, d_model)
-        return self.out_proj(concat), weights  # (B, T_q, d_model), (B, n_h, T_q, T_k)
+        return self.out_proj(merge_heads(dropped @ V)), weights  # (B, T_q, d_model), (B, n_h, T_q, T_k)
 
 
 # ----------------------------------------------------------------------------------------------

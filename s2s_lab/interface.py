@@ -9,9 +9,10 @@ and one text decoder (:func:`decode_text`) serve both:
 - ``max_src_len``: the longest source (in tokens) the model is meant for (``None``: not recorded).
 
 **Mask convention** (one for the whole collection): a boolean mask is **True where a position takes
-part** — ``src_mask (B, S)`` is True at real tokens, False at ``<pad>``. PyTorch's ``key_padding_mask`` is
-the opposite (True = padding); the Transformer layers, which mirror PyTorch's, flip it where our code
-meets theirs.
+part** — ``src_mask (B, S)`` is True at real tokens, False at ``<pad>``; an attention mask ``(T_q, T_k)`` is
+True where the query may attend. The Transformer's layers take these masks as they are (``key_mask``,
+``self_mask``, ...); PyTorch's ``key_padding_mask`` and boolean ``attn_mask`` are the opposite (True =
+padding / NOT allowed), so ``~`` is written only where our masks are given to PyTorch's modules.
 
 This module imports only torch and the collection's data conventions, so models may import it.
 """

@@ -1,11 +1,12 @@
 r"""The Transformer (Vaswani et al., 2017, *Attention Is All You Need*) from its parts.
 
 - :func:`sinusoidal_encoding` / :class:`PositionalEncoding`: where each token is, added to its embedding.
-- :func:`causal_mask` and :func:`padding_mask`: which keys a query may not look at.
-- :class:`LayerNorm`, :class:`TransformerEncoderLayer`, :class:`TransformerDecoderLayer`: drop-ins for
+- :func:`causal_mask` and :func:`token_mask`: which keys a query may look at.
+- :class:`LayerNorm`, :class:`TransformerEncoderLayer`, :class:`TransformerDecoderLayer`: the layers of
   PyTorch's ``nn.LayerNorm``, ``nn.TransformerEncoderLayer`` and ``nn.TransformerDecoderLayer``
   (``batch_first=True``): same constructor arguments, parameter names and outputs, so their
-  ``state_dict`` loads and both compute the same numbers. Attention is :class:`s2s_lab.attention.MultiHeadAttention`.
+  ``state_dict`` loads and both compute the same numbers; only the masks differ (below). Attention is
+  :class:`s2s_lab.attention.MultiHeadAttention`.
 - :class:`Seq2SeqTransformer`: a small encoder-decoder Transformer with the collection's seq2seq interface
   (``forward(src, src_mask, tgt_in)`` -> logits, ``greedy_decode``), trained by :func:`s2s_lab.fit`.
 
@@ -17,10 +18,12 @@ the Transformer Architecture*), which trains more stably without a learning-rate
 stream is then never normalised, so :class:`Seq2SeqTransformer` adds a final LayerNorm after the last
 encoder and decoder layer. Both are implemented and both are tested against PyTorch.
 
-**Mask convention.** As in ``torch.nn.Transformer``: ``src_key_padding_mask`` / ``tgt_key_padding_mask`` /
-``memory_key_padding_mask`` are ``(B, T)`` booleans with **True = padding**; boolean ``src_mask`` /
-``tgt_mask`` / ``memory_mask`` are ``(T_q, T_k)`` with **True = NOT allowed**. The seq2seq interface's
-``src_mask (B, S)`` is the opposite (**True = real token**); :class:`Seq2SeqTransformer` flips it.
+**Mask convention** (the collection's one): a boolean mask is **True where a position takes part**.
+``src_key_mask`` / ``tgt_key_mask`` / ``memory_key_mask`` are ``(B, T)`` with **True = real token**
+(:func:`token_mask`; the seq2seq interface's ``src_mask (B, S)`` is one); ``self_mask`` / ``cross_mask``
+are ``(T_q, T_k)`` with **True = may attend** (:func:`causal_mask`). ``torch.nn.Transformer``'s
+``*_key_padding_mask`` and boolean ``*_mask`` say the opposite (True = padding, True = NOT allowed): hence
+other names, and ``~`` where our masks are given to PyTorch's layers (the tests do).
 """
 
 from __future__ import annotations
@@ -101,19 +104,22 @@ class PositionalEncoding(nn.Module):
 
 
 def causal_mask(T: int, device=None) -> Tensor:
-    r"""``(T, T)`` boolean, **True = NOT allowed**: position :math:`t` may only look at :math:`t' \le t`.
+    r"""``(T, T)`` boolean, **True = may attend**: query :math:`t` (row) may look at keys :math:`t' \le t`
+    (columns), the lower triangle with its diagonal.
 
     The decoder predicts :math:`y_{t+1}` from :math:`y_{\le t}`; during training all positions are computed
     at once, so the mask hides the future that the decoder will not have when it generates.
-    (As ``torch.nn.Transformer.generate_square_subsequent_mask``, which writes ``-inf`` instead of True.)
+    (``torch.nn.Transformer.generate_square_subsequent_mask`` writes the same as a float mask: ``0`` where
+    this is True, ``-inf`` where it is False. PyTorch's *boolean* ``attn_mask`` is ``~causal_mask(T)``.)
     """
 
     check_int(T, "T (the sequence length)")
-    return torch.ones(T, T, dtype=torch.bool, device=device).triu(1)  # (T, T)
+    return torch.ones(T, T, dtype=torch.bool, device=device).tril()  # (T, T)
 
 
-def padding_mask(tokens: Tensor, pad_id: int = 0) -> Tensor:
-    """``(B, T)`` boolean, **True = padding** (the ``key_padding_mask`` convention) for token ids ``(B, T)``."""
+def token_mask(tokens: Tensor, pad_id: int = 0) -> Tensor:
+    """``(B, T)`` boolean, **True = real token** (False at ``pad_id``) for token ids ``(B, T)``: the ``src_mask``
+    of the seq2seq interface and the ``key_mask`` of :class:`~s2s_lab.attention.MultiHeadAttention`."""
 
     if (
         not isinstance(tokens, Tensor)
@@ -132,9 +138,9 @@ def padding_mask(tokens: Tensor, pad_id: int = 0) -> Tensor:
             if isinstance(tokens, Tensor) and tokens.is_floating_point()
             else ""
         )
-        raise ValueError(f"padding_mask expects token ids: an integer tensor of shape (B, T), got {got}{hint}.")
+        raise ValueError(f"token_mask expects token ids: an integer tensor of shape (B, T), got {got}{hint}.")
     check_int(pad_id, "pad_id", minimum=0)
-    return tokens == pad_id  # (B, T)
+    return tokens != pad_id  # (B, T)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -261,8 +267,8 @@ class TransformerLayerBase(nn.Module):
 
 class TransformerEncoderLayer(TransformerLayerBase):
     r"""One encoder layer (Vaswani et al., 2017, section 3.1): self-attention, then a feed-forward network,
-    each wrapped in a residual connection and layer normalisation. Drop-in for
-    ``torch.nn.TransformerEncoderLayer(..., batch_first=True)``.
+    each wrapped in a residual connection and layer normalisation. Same constructor, parameters and outputs
+    as ``torch.nn.TransformerEncoderLayer(..., batch_first=True)``; the masks are ours (True = takes part).
 
     .. math::
         \text{post-norm:}\quad
@@ -282,11 +288,15 @@ class TransformerEncoderLayer(TransformerLayerBase):
         norm_first: ``False`` = post-norm (the paper, PyTorch's default); ``True`` = pre-norm.
         bias: if ``False``, no biases in the linear layers and layer norms.
 
-    Inputs: ``src, src_mask=None, src_key_padding_mask=None, is_causal=False``
+    Inputs: ``src, src_key_mask=None, self_mask=None, is_causal=False``
         - **src** of shape ``(B, S, d_model)``.
-        - **src_mask** ``(S, S)``: boolean True = NOT allowed, or float added to the scores.
-        - **src_key_padding_mask** ``(B, S)``: boolean True = padding.
-        - **is_causal**: if True and ``src_mask`` is None, use :func:`causal_mask`.
+        - **src_key_mask** ``(B, S)``: boolean, **True = real token** (:func:`token_mask`).
+        - **self_mask** ``(S, S)``: boolean, **True = may attend** (:func:`causal_mask`), or float added to
+          the scores.
+        - **is_causal**: if True and ``self_mask`` is None, use :func:`causal_mask`.
+
+        PyTorch's layer takes the opposite booleans: ``src_key_padding_mask=~src_key_mask``,
+        ``src_mask=~self_mask``.
 
     Outputs: of shape ``(B, S, d_model)``. :meth:`forward_with_weights` also returns the self-attention
     weights ``(B, nhead, S, S)``.
@@ -318,30 +328,32 @@ class TransformerEncoderLayer(TransformerLayerBase):
         )
         self.dropout_last = self.dropout2
 
-    def forward_with_weights(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+    def forward_with_weights(self, src, src_key_mask=None, self_mask=None, is_causal=False):
         r"""Self-attention, then the feed-forward network, each through :meth:`residual`:
-        ``src (B, S, d_model) -> (x (B, S, d_model), self-attention weights (B, nhead, S, S))``."""
+        ``src (B, S, d_model) -> (x (B, S, d_model), self-attention weights (B, nhead, S, S))``;
+        ``src_key_mask (B, S)`` True = real token, ``self_mask (S, S)`` True = may attend."""
         self._check(src, "src")
-        if is_causal and src_mask is None:
-            src_mask = causal_mask(src.shape[1], src.device)
+        if is_causal and self_mask is None:
+            self_mask = causal_mask(src.shape[1], src.device)
         x = src  # (B, S, d)
 
         def sa(y):
-            out, w = self.self_attn(y, y, y, key_padding_mask=src_key_padding_mask, attn_mask=src_mask)
+            out, w = self.self_attn(y, y, y, key_mask=src_key_mask, mask=self_mask)
             return self.dropout1(out), w
 
         x, w = self.residual(x, sa, self.norm1)
         x, _ = self.residual(x, self.feed_forward, self.norm2)
         return x, w  # (B, S, d), (B, nhead, S, S)
 
-    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
-        return self.forward_with_weights(src, src_mask, src_key_padding_mask, is_causal)[0]
+    def forward(self, src, src_key_mask=None, self_mask=None, is_causal=False):
+        return self.forward_with_weights(src, src_key_mask, self_mask, is_causal)[0]
 
 
 class TransformerDecoderLayer(TransformerLayerBase):
     r"""One decoder layer (Vaswani et al., 2017, section 3.1): masked self-attention, cross-attention to the
     encoder's output ("memory"), and a feed-forward network, each with a residual connection and layer norm.
-    Drop-in for ``torch.nn.TransformerDecoderLayer(..., batch_first=True)``.
+    Same constructor, parameters and outputs as ``torch.nn.TransformerDecoderLayer(..., batch_first=True)``;
+    the masks are ours (True = takes part).
 
     .. math::
         \text{post-norm:}\quad
@@ -359,12 +371,16 @@ class TransformerDecoderLayer(TransformerLayerBase):
 
     Args: as :class:`TransformerEncoderLayer`.
 
-    Inputs: ``tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-    memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False``
+    Inputs: ``tgt, memory, tgt_key_mask=None, memory_key_mask=None, self_mask=None, cross_mask=None,
+    tgt_is_causal=False``
         - **tgt** ``(B, T, d_model)``; **memory** ``(B, S, d_model)``.
-        - **tgt_mask** ``(T, T)`` (usually :func:`causal_mask`), **memory_mask** ``(T, S)``: boolean
-          True = NOT allowed, or float.
-        - **tgt_key_padding_mask** ``(B, T)``, **memory_key_padding_mask** ``(B, S)``: True = padding.
+        - **tgt_key_mask** ``(B, T)``, **memory_key_mask** ``(B, S)``: boolean, **True = real token**.
+        - **self_mask** ``(T, T)`` (usually :func:`causal_mask`), **cross_mask** ``(T, S)``: boolean,
+          **True = may attend**, or float added to the scores.
+        - **tgt_is_causal**: if True and ``self_mask`` is None, use :func:`causal_mask`.
+
+        PyTorch's layer takes the opposite booleans: ``tgt_key_padding_mask=~tgt_key_mask``,
+        ``memory_key_padding_mask=~memory_key_mask``, ``tgt_mask=~self_mask``, ``memory_mask=~cross_mask``.
 
     Outputs: of shape ``(B, T, d_model)``. :meth:`forward_with_weights` also returns the self- and
     cross-attention weights ``(B, nhead, T, T)`` and ``(B, nhead, T, S)``.
@@ -401,29 +417,27 @@ class TransformerDecoderLayer(TransformerLayerBase):
         self,
         tgt,
         memory,
-        tgt_mask=None,
-        memory_mask=None,
-        tgt_key_padding_mask=None,
-        memory_key_padding_mask=None,
+        tgt_key_mask=None,
+        memory_key_mask=None,
+        self_mask=None,
+        cross_mask=None,
         tgt_is_causal=False,
-        memory_is_causal=False,
     ):
+        r"""Self-attention, cross-attention to ``memory``, then the feed-forward network, each through
+        :meth:`residual`: ``(x (B, T, d_model), self-attention weights (B, nhead, T, T), cross-attention
+        weights (B, nhead, T, S))``. The masks as in the class docstring (True = takes part)."""
         self._check(tgt, "tgt")
         self._check(memory, "memory")
-        if tgt_is_causal and tgt_mask is None:
-            tgt_mask = causal_mask(tgt.shape[1], tgt.device)
-        if memory_is_causal and memory_mask is None:
-            memory_mask = causal_mask(tgt.shape[1], tgt.device)
+        if tgt_is_causal and self_mask is None:
+            self_mask = causal_mask(tgt.shape[1], tgt.device)
         x = tgt  # (B, T, d)
 
         def sa(y):
-            out, w = self.self_attn(y, y, y, key_padding_mask=tgt_key_padding_mask, attn_mask=tgt_mask)
+            out, w = self.self_attn(y, y, y, key_mask=tgt_key_mask, mask=self_mask)
             return self.dropout1(out), w
 
         def ca(y):
-            out, w = self.multihead_attn(
-                y, memory, memory, key_padding_mask=memory_key_padding_mask, attn_mask=memory_mask
-            )
+            out, w = self.multihead_attn(y, memory, memory, key_mask=memory_key_mask, mask=cross_mask)
             return self.dropout2(out), w
 
         x, w_self = self.residual(x, sa, self.norm1)
@@ -435,22 +449,14 @@ class TransformerDecoderLayer(TransformerLayerBase):
         self,
         tgt,
         memory,
-        tgt_mask=None,
-        memory_mask=None,
-        tgt_key_padding_mask=None,
-        memory_key_padding_mask=None,
+        tgt_key_mask=None,
+        memory_key_mask=None,
+        self_mask=None,
+        cross_mask=None,
         tgt_is_causal=False,
-        memory_is_causal=False,
     ):
         return self.forward_with_weights(
-            tgt,
-            memory,
-            tgt_mask,
-            memory_mask,
-            tgt_key_padding_mask,
-            memory_key_padding_mask,
-            tgt_is_causal,
-            memory_is_causal,
+            tgt, memory, tgt_key_mask, memory_key_mask, self_mask, cross_mask, tgt_is_causal
         )[0]
 
     # -- incremental decoding (a key/value cache; used by s2s_lab.decoding) ----------------------
@@ -463,7 +469,7 @@ class TransformerDecoderLayer(TransformerLayerBase):
         empty = K.new_zeros(K.shape[0], K.shape[1], 0, K.shape[3])  # (B, n_h, 0, d_h)
         return {"memory": (K, V), "self": (empty, empty)}
 
-    def forward_step(self, x: Tensor, cache: dict, memory_key_padding_mask: Tensor | None = None):
+    def forward_step(self, x: Tensor, cache: dict, memory_key_mask: Tensor | None = None):
         r"""Incremental decoding: the layer's output at the newest position only, ``x (B, 1, d_model)``.
 
         Position :math:`t` attends to itself and to the earlier positions, whose self-attention keys and
@@ -471,7 +477,7 @@ class TransformerDecoderLayer(TransformerLayerBase):
         of :meth:`forward` under the causal mask, at the cost of one position instead of :math:`t`.
 
         Inputs: **x** ``(B, 1, d_model)``; **cache** from :meth:`start_cache` or the previous step;
-        **memory_key_padding_mask** ``(B, S)``, True = padding.
+        **memory_key_mask** ``(B, S)`` bool, True = real token.
 
         Outputs: ``(x (B, 1, d_model), new cache (self part one position longer), self-attention weights
         (B, nhead, 1, t), cross-attention weights (B, nhead, 1, S))``.
@@ -487,7 +493,7 @@ class TransformerDecoderLayer(TransformerLayerBase):
             return self.dropout1(out), w
 
         def ca(y):
-            out, w = self.multihead_attn.attend(y, *cache["memory"], key_padding_mask=memory_key_padding_mask)
+            out, w = self.multihead_attn.attend(y, *cache["memory"], key_mask=memory_key_mask)
             return self.dropout2(out), w
 
         x, w_self = self.residual(x, sa, self.norm1)
@@ -649,7 +655,7 @@ class Seq2SeqTransformer(nn.Module):
         self._check_src(src, src_mask)
         x, weights = self.embed(src, self.src_embed), []  # (B, S, d)
         for layer in self.encoder_layers:
-            x, w = layer.forward_with_weights(x, src_key_padding_mask=~src_mask)
+            x, w = layer.forward_with_weights(x, src_key_mask=src_mask)
             weights.append(w)
         x = self.encoder_norm(x)  # (B, S, d)
         return (x, weights) if return_weights else x
@@ -668,11 +674,11 @@ class Seq2SeqTransformer(nn.Module):
             raise ValueError(f"expected an encoder layer in 0..{len(self.encoder_layers) - 1}, got {layer}.")
         x = self.embed(src, self.src_embed)  # (B, S, d)
         for below in self.encoder_layers[:layer]:
-            x = below(x, src_key_padding_mask=~src_mask)
+            x = below(x, src_key_mask=src_mask)
         lay = self.encoder_layers[layer]
         a = lay.norm1(x) if lay.norm_first else x
         mask = causal_mask(src.shape[1], src.device) if causal else None
-        return lay.self_attn.parts(a, a, a, key_padding_mask=~src_mask, attn_mask=mask)
+        return lay.self_attn.parts(a, a, a, key_mask=src_mask, mask=mask)
 
     def decode(self, tgt_in: Tensor, memory: Tensor, src_mask: Tensor, return_weights: bool = False):
         """Logits ``(B, T, V)`` for every position of ``tgt_in`` at once (causal mask); with ``return_weights``,
@@ -681,7 +687,7 @@ class Seq2SeqTransformer(nn.Module):
         mask = causal_mask(tgt_in.shape[1], tgt_in.device)  # (T, T)
         x, w_self, w_cross = self.embed(tgt_in, self.tgt_embed), [], []
         for layer in self.decoder_layers:
-            x, ws, wc = layer.forward_with_weights(x, memory, tgt_mask=mask, memory_key_padding_mask=~src_mask)
+            x, ws, wc = layer.forward_with_weights(x, memory, memory_key_mask=src_mask, self_mask=mask)
             w_self.append(ws)
             w_cross.append(wc)
         logits = self.generator(self.decoder_norm(x))  # (B, T, V)
@@ -762,7 +768,7 @@ class Seq2SeqTransformer(nn.Module):
         x = self.pos.dropout(x + self.pos.pe[t].to(x.dtype))  # (B, 1, d): sqrt(d) E[y] + PE_t
         new_cache, w_self, w_cross = [], [], []
         for layer, c in zip(self.decoder_layers, cache):
-            x, c, ws, wc = layer.forward_step(x, c, memory_key_padding_mask=~src_mask)
+            x, c, ws, wc = layer.forward_step(x, c, memory_key_mask=src_mask)
             new_cache.append(c)
             w_self.append(ws)
             w_cross.append(wc)

@@ -12,7 +12,9 @@ from s2s_lab.attention import (
     MultiHeadAttention,
     make_attention,
     masked_softmax,
+    merge_heads,
     scaled_dot_product,
+    split_heads,
 )
 
 ATOL = 1e-5
@@ -113,15 +115,24 @@ def _inputs(B, T_q, T_k, E, cross, seed=0):
 
 
 def _masks(kind, B, T_q, T_k):
-    kpm = am = None
+    """Our masks, True = takes part: ``key_mask (B, T_k)`` True = real key, ``mask (T_q, T_k)`` True = may attend
+    (or a float mask)."""
+    key_mask = mask = None
     lengths = torch.tensor([T_k, max(1, T_k - 2), max(1, T_k - 1)])[:B]
     if "pad" in kind:
-        kpm = torch.arange(T_k) >= lengths[:, None]  # (B, T_k), True = padding
+        key_mask = torch.arange(T_k) < lengths[:, None]  # (B, T_k), True = real key
     if "bool" in kind:
-        am = torch.ones(T_q, T_k, dtype=torch.bool).triu(1)  # True = not allowed (causal)
+        mask = torch.ones(T_q, T_k, dtype=torch.bool).tril()  # True = may attend (causal)
     if "float" in kind:
-        am = torch.randn(T_q, T_k, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
-        am[:, -1] = float("-inf")
+        mask = torch.randn(T_q, T_k, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+        mask[:, -1] = float("-inf")
+    return key_mask, mask
+
+
+def _torch_masks(key_mask, mask):
+    """The same masks in nn.MultiheadAttention's convention: boolean True = NOT allowed (floats unchanged)."""
+    kpm = None if key_mask is None else ~key_mask
+    am = mask if mask is None or mask.is_floating_point() else ~mask
     return kpm, am
 
 
@@ -133,8 +144,9 @@ def test_multihead_matches_torch(cross, mask_kind):
     T_q, T_k = (5, 7) if cross else (6, 6)
     ours, ref = _pair(E, H)
     q, k, v = _inputs(B, T_q, T_k, E, cross)
-    kpm, am = _masks(mask_kind, B, T_q, T_k)
-    out, w = ours(q, k, v, key_padding_mask=kpm, attn_mask=am)
+    key_mask, mask = _masks(mask_kind, B, T_q, T_k)
+    out, w = ours(q, k, v, key_mask=key_mask, mask=mask)
+    kpm, am = _torch_masks(key_mask, mask)  # PyTorch's convention is the opposite
     ref_out, ref_w = ref(q, k, v, key_padding_mask=kpm, attn_mask=am, need_weights=True, average_attn_weights=False)
     assert out.shape == (B, T_q, E) and w.shape == (B, H, T_q, T_k)
     torch.testing.assert_close(out, ref_out, atol=ATOL, rtol=0)
@@ -143,20 +155,32 @@ def test_multihead_matches_torch(cross, mask_kind):
     ref_inputs = tuple({id(t): t for t in (q, k, v)}.values()) + tuple(ref.parameters())
     for a, b in zip(_grads([out, w], inputs), _grads([ref_out, ref_w], ref_inputs)):
         torch.testing.assert_close(a, b, atol=ATOL, rtol=0)
-    if kpm is not None:
-        assert torch.all(w.masked_select(kpm[:, None, None, :].expand_as(w)) == 0)
+    if key_mask is not None:
+        assert torch.all(w.masked_select(~key_mask[:, None, None, :].expand_as(w)) == 0)
 
 
-def test_multihead_without_bias_and_3d_attn_mask():
+def test_multihead_without_bias_and_3d_mask():
     E, H, B, T = 8, 2, 2, 4
     ours, ref = _pair(E, H, bias=False, seed=1)
     q, k, v = _inputs(B, T, T, E, cross=False, seed=1)
-    am = torch.rand(B * H, T, T, generator=torch.Generator().manual_seed(0)) > 0.6
-    am[..., 0] = False
-    out, w = ours(q, k, v, attn_mask=am)
-    ref_out, ref_w = ref(q, k, v, attn_mask=am, average_attn_weights=False)
+    mask = torch.rand(B * H, T, T, generator=torch.Generator().manual_seed(0)) < 0.4  # True = may attend
+    mask[..., 0] = True
+    out, w = ours(q, k, v, mask=mask)
+    ref_out, ref_w = ref(q, k, v, attn_mask=~mask, average_attn_weights=False)  # PyTorch: True = NOT allowed
     torch.testing.assert_close(out, ref_out, atol=ATOL, rtol=0)
     torch.testing.assert_close(w, ref_w, atol=ATOL, rtol=0)
+
+
+def test_split_and_merge_heads():
+    x = torch.arange(2 * 3 * 8.0).view(2, 3, 8)  # (B, T, d_model)
+    heads = split_heads(x, 4)  # (B, n_h, T, d_h)
+    assert heads.shape == (2, 4, 3, 2)
+    torch.testing.assert_close(heads[1, 2, 0], x[1, 0, 4:6])  # head 2 holds features 4, 5 of every position
+    torch.testing.assert_close(merge_heads(heads), x)
+    with pytest.raises(ValueError, match="n_heads >= 1 dividing d_model=8, got n_heads=3"):
+        split_heads(x, 3)
+    with pytest.raises(ValueError, match=r"expected x of shape \(B, n_h, T, d_h\), got \(2, 3, 8\)"):
+        merge_heads(x)
 
 
 def test_multihead_steps_expose_the_formula():
@@ -175,10 +199,12 @@ def test_multihead_errors():
     x = torch.randn(2, 3, 8)
     with pytest.raises(ValueError, match=r"expected query of shape \(B, T_q, d_model=8\), got \(2, 3, 6\)"):
         mha(torch.randn(2, 3, 6), x, x)
-    with pytest.raises(ValueError, match=r"key_padding_mask of shape \(B, T_k\) = \(2, 3\), got \(2, 4\)"):
-        mha(x, x, x, key_padding_mask=torch.zeros(2, 4, dtype=torch.bool))
-    with pytest.raises(ValueError, match=r"attn_mask of shape \(T_q, T_k\) = \(3, 3\)"):
-        mha(x, x, x, attn_mask=torch.zeros(4, 3, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"key_mask of shape \(B, T_k\) = \(2, 3\), bool with True = real key, got"):
+        mha(x, x, x, key_mask=torch.ones(2, 4, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"mask of shape \(T_q, T_k\) = \(3, 3\) .*True = may attend"):
+        mha(x, x, x, mask=torch.ones(4, 3, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"key_mask must be boolean \(True = real key\)"):
+        mha(x, x, x, key_mask=torch.ones(2, 3, dtype=torch.long))
     with pytest.raises(ValueError, match="same T_k"):
         mha(x, x, torch.randn(2, 4, 8))
 

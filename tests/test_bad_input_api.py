@@ -15,8 +15,8 @@ from s2s_lab.transformer import (
     Seq2SeqTransformer,
     TransformerEncoderLayer,
     causal_mask,
-    padding_mask,
     sinusoidal_encoding,
+    token_mask,
 )
 
 # -- masks and positional encodings ----------------------------------------------------------------------
@@ -33,14 +33,14 @@ from s2s_lab.transformer import (
         (lambda: sinusoidal_encoding(10, 0), ValueError, "d_model must be a positive int, got 0"),
         (lambda: sinusoidal_encoding("10", 8), TypeError, "max_len should be of type int, got str '10'"),
         (
-            lambda: padding_mask(torch.zeros(2, 3)),
+            lambda: token_mask(torch.zeros(2, 3)),
             ValueError,
             "integer tensor of shape (B, T), got a torch.float32 tensor "
             "of shape (2, 3); pass the token ids, not their embeddings",
         ),
-        (lambda: padding_mask([[1, 0]]), ValueError, "integer tensor of shape (B, T), got list"),
-        (lambda: padding_mask(torch.tensor([1, 0])), ValueError, "of shape (2)"),
-        (lambda: padding_mask(torch.tensor([[1, 0]]), pad_id=-1), ValueError, "pad_id must be an int >= 0"),
+        (lambda: token_mask([[1, 0]]), ValueError, "integer tensor of shape (B, T), got list"),
+        (lambda: token_mask(torch.tensor([1, 0])), ValueError, "of shape (2)"),
+        (lambda: token_mask(torch.tensor([[1, 0]]), pad_id=-1), ValueError, "pad_id must be an int >= 0"),
     ],
     ids=range(11),
 )
@@ -51,8 +51,8 @@ def test_masks_and_encodings(call, exc, words):
 
 
 def test_good_masks_still_work():
-    assert causal_mask(1).tolist() == [[False]]
-    assert padding_mask(torch.tensor([[4, 0]], dtype=torch.int32)).tolist() == [[False, True]]
+    assert causal_mask(1).tolist() == [[True]]
+    assert token_mask(torch.tensor([[4, 0]], dtype=torch.int32)).tolist() == [[True, False]]
 
 
 # -- attention ---------------------------------------------------------------------------------------------
@@ -70,10 +70,14 @@ def test_multi_head_attention_arguments():
     with pytest.raises(ValueError, match=r"dropout should be a number in \[0, 1\]"):
         MultiHeadAttention(8, 2, dropout="0.1")
     mha, x = MultiHeadAttention(8, 2), torch.randn(2, 3, 8)
-    with pytest.raises(ValueError, match="attn_mask must be a torch.Tensor .*got list"):
-        mha(x, x, x, attn_mask=[[0]])
-    with pytest.raises(ValueError, match="key_padding_mask must be a torch.Tensor .*got list"):
-        mha(x, x, x, key_padding_mask=[[0]])
+    with pytest.raises(
+        ValueError, match=r"mask must be a torch.Tensor \(\(T_q, T_k\) bool, True = may attend\), got list"
+    ):
+        mha(x, x, x, mask=[[0]])
+    with pytest.raises(
+        ValueError, match=r"key_mask must be a torch.Tensor \(\(B, T_k\) bool, True = real key\), got list"
+    ):
+        mha(x, x, x, key_mask=[[0]])
 
 
 def test_attention_functions_name_the_expected_shape():
@@ -88,7 +92,10 @@ def test_attention_functions_name_the_expected_shape():
         masked_softmax(torch.randn(2, 3), torch.ones(2, 4, dtype=torch.bool))
     with pytest.raises(ValueError, match="mask must be boolean .*got dtype torch.int64"):  # 0/1 ints are not a mask
         masked_softmax(torch.randn(2, 3), torch.ones(2, 3, dtype=torch.long))
-    with pytest.raises(ValueError, match="mask must be a torch.Tensor, got list"):
+    with pytest.raises(
+        ValueError,
+        match=r"mask must be a torch.Tensor \(bool, True = may attend; or float, added to the scores\), got list",
+    ):
         masked_softmax(torch.randn(2, 3), [[True]])
     with pytest.raises(ValueError, match=r"boolean mask of shape \(B=2, T=3\) .*got list"):
         AdditiveAttention(4, 4, 4)(torch.randn(2, 4), torch.randn(2, 3, 4), mask=[[True]])

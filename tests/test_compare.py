@@ -2,9 +2,14 @@
 
 import math
 
+import pytest
+import torch
+
 from s2s_lab import PairDataset, Seq2Seq, Seq2SeqTransformer, make_loader, make_task
+from s2s_lab.data import Vocab
 from s2s_lab.experiments.compare import (
     MEASURED,
+    READ_TEXT,
     RNN,
     TRANSFORMER,
     Run,
@@ -12,11 +17,14 @@ from s2s_lab.experiments.compare import (
     date_models,
     decoding_speed,
     format_table,
+    mean_largest_weight,
+    reading_of,
     sequential_ops,
     summary_row,
     train_one,
     updates_to_reach,
 )
+from s2s_lab.tasks import DATE_SOURCE_CHARS, DATE_TARGET_CHARS
 from s2s_lab.training import History, count_parameters, evaluate
 
 
@@ -93,3 +101,25 @@ def test_train_one_trains_both_models_with_validation_checks():
     run = train_one(models[TRANSFORMER], t, lr=3e-3, epochs=1, eval_every=1)
     assert len(run.history.updates) == 1 and run.history.evals[0]["update"] == 1 and run.lr == 3e-3
     assert "exact_match" in run.history.evals[0]
+
+
+def test_reading_of_and_sharpness():
+    src_vocab, tgt_vocab = Vocab(DATE_SOURCE_CHARS), Vocab(DATE_TARGET_CHARS)
+    torch.manual_seed(0)
+    model = Seq2SeqTransformer(len(src_vocab), len(tgt_vocab), d_model=16, nhead=2, dim_feedforward=16, max_len=32)
+    with torch.no_grad():  # queries and keys all zero in layer 1: every score 0, uniform weights 1/S
+        model.encoder_layers[1].self_attn.in_proj_weight[:32].zero_()
+        model.encoder_layers[1].self_attn.in_proj_bias[:32].zero_()
+    assert mean_largest_weight(model, src_vocab, READ_TEXT, layer=1) == pytest.approx(1 / len(READ_TEXT))
+    assert mean_largest_weight(model, src_vocab, READ_TEXT, layer=0) > 1 / len(READ_TEXT)
+    assert model.training  # left as it was
+    reading = reading_of(model, src_vocab, tgt_vocab)
+    assert set(reading) == {
+        "output right",
+        "year rows on '2021'",
+        "month's last digit on 'March'",
+        "day's last digit on '3rd'",
+        "layer-1 sharpness",
+    }
+    assert reading["output right"] == 0.0 and reading["year rows on '2021'"] in (0, 1, 2, 3, 4)
+    assert reading["layer-1 sharpness"] == pytest.approx(1 / len(READ_TEXT))

@@ -37,9 +37,9 @@ def _model(norm_first, **kw):
 def test_cached_attention_equals_multi_head_attention():
     mha = _perturb(MultiHeadAttention(16, 4)).eval()
     q, kv = torch.randn(2, 3, 16), torch.randn(2, 5, 16)
-    pad = torch.tensor([[False] * 5, [False, False, False, True, True]])
-    out, w = mha(q, kv, kv, key_padding_mask=pad)
-    out_c, w_c = mha.attend(q, *mha.project_kv(kv, kv), key_padding_mask=pad)
+    real = torch.tensor([[True] * 5, [True, True, True, False, False]])  # True = real key
+    out, w = mha(q, kv, kv, key_mask=real)
+    out_c, w_c = mha.attend(q, *mha.project_kv(kv, kv), key_mask=real)
     torch.testing.assert_close(out_c, out, atol=ATOL, rtol=0)
     torch.testing.assert_close(w_c, w, atol=ATOL, rtol=0)
 
@@ -48,11 +48,11 @@ def test_cached_attention_equals_multi_head_attention():
 def test_decoder_layer_step_equals_its_causal_forward(norm_first):
     layer = _perturb(TransformerDecoderLayer(16, 4, dim_feedforward=24, norm_first=norm_first)).eval()
     x, memory = torch.randn(2, 6, 16), torch.randn(2, 5, 16)
-    pad = torch.tensor([[False] * 5, [False, False, True, True, True]])
-    full, w_self, w_cross = layer.forward_with_weights(x, memory, tgt_mask=causal_mask(6), memory_key_padding_mask=pad)
+    real = torch.tensor([[True] * 5, [True, True, False, False, False]])  # True = real token
+    full, w_self, w_cross = layer.forward_with_weights(x, memory, memory_key_mask=real, self_mask=causal_mask(6))
     cache = layer.start_cache(memory)
     for t in range(6):
-        out, cache, ws, wc = layer.forward_step(x[:, t : t + 1], cache, memory_key_padding_mask=pad)
+        out, cache, ws, wc = layer.forward_step(x[:, t : t + 1], cache, memory_key_mask=real)
         torch.testing.assert_close(out[:, 0], full[:, t], atol=ATOL, rtol=0)
         torch.testing.assert_close(ws[:, :, 0], w_self[:, :, t, : t + 1], atol=ATOL, rtol=0)
         torch.testing.assert_close(wc[:, :, 0], w_cross[:, :, t], atol=ATOL, rtol=0)

@@ -14,8 +14,8 @@ from s2s_lab.transformer import (
     TransformerDecoderLayer,
     TransformerEncoderLayer,
     causal_mask,
-    padding_mask,
     sinusoidal_encoding,
+    token_mask,
 )
 
 ATOL = 1e-5
@@ -42,7 +42,12 @@ def _assert_close_with_grads(ours, ref, ours_inputs, ref_inputs, ours_out, ref_o
 
 
 def _lengths_mask(lengths, T):
-    return torch.arange(T) >= torch.tensor(lengths)[:, None]  # (B, T) True = padding
+    return torch.arange(T) < torch.tensor(lengths)[:, None]  # (B, T) True = real token
+
+
+def _off(mask):
+    """Our mask (True = takes part) in PyTorch's boolean convention (True = padding / NOT allowed)."""
+    return None if mask is None else ~mask
 
 
 # ---------------------------------------------------------------------------------------------
@@ -81,16 +86,16 @@ def test_positional_encoding_module_adds_and_checks_length():
 
 
 def test_masks():
-    m = causal_mask(4)
+    m = causal_mask(4)  # True = may attend
     assert m.dtype == torch.bool and m.tolist() == [
-        [False, True, True, True],
-        [False, False, True, True],
-        [False, False, False, True],
-        [False, False, False, False],
+        [True, False, False, False],
+        [True, True, False, False],
+        [True, True, True, False],
+        [True, True, True, True],
     ]
-    ref = nn.Transformer.generate_square_subsequent_mask(4)
-    assert torch.equal(m, torch.isinf(ref))
-    assert padding_mask(torch.tensor([[5, 6, 0], [7, 0, 0]])).tolist() == [[False, False, True], [False, True, True]]
+    ref = nn.Transformer.generate_square_subsequent_mask(4)  # float: 0 = allowed, -inf = not
+    assert torch.equal(m, ref == 0)
+    assert token_mask(torch.tensor([[5, 6, 0], [7, 0, 0]])).tolist() == [[True, True, False], [True, False, False]]
 
 
 def test_layer_norm_matches_torch():
@@ -131,14 +136,14 @@ def _layer_pair(kind, d, h, ff, norm_first, act):
 def test_encoder_layer_matches_torch(d, h, ff, norm_first, act, padded):
     ours, ref = _layer_pair("Encoder", d, h, ff, norm_first, act)
     x = torch.randn(3, 7, d, dtype=torch.float64, requires_grad=True)
-    kpm = _lengths_mask([7, 4, 2], 7) if padded else None
-    out = ours(x, src_key_padding_mask=kpm)
-    ref_out = ref(x, src_key_padding_mask=kpm)
+    key_mask = _lengths_mask([7, 4, 2], 7) if padded else None  # True = real token
+    out = ours(x, src_key_mask=key_mask)
+    ref_out = ref(x, src_key_padding_mask=_off(key_mask))
     _assert_close_with_grads(ours, ref, [x], [x], out, ref_out)
     with torch.no_grad():  # PyTorch's inference fast path gives the same numbers on real tokens
-        fast = ref(x, src_key_padding_mask=kpm)
-        real = ~kpm if padded else torch.ones(3, 7, dtype=torch.bool)
-        torch.testing.assert_close(ours(x, src_key_padding_mask=kpm)[real], fast[real], atol=ATOL, rtol=0)
+        fast = ref(x, src_key_padding_mask=_off(key_mask))
+        real = key_mask if padded else torch.ones(3, 7, dtype=torch.bool)
+        torch.testing.assert_close(ours(x, src_key_mask=key_mask)[real], fast[real], atol=ATOL, rtol=0)
 
 
 def test_encoder_layer_causal_mask_and_weights():
@@ -146,11 +151,11 @@ def test_encoder_layer_causal_mask_and_weights():
     ours = TransformerEncoderLayer(8, 2, 16, dropout=0.0).double()
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(2, 5, 8, dtype=torch.float64)
-    mask = causal_mask(5)
-    torch.testing.assert_close(ours(x, src_mask=mask), ref(x, src_mask=mask), atol=ATOL, rtol=0)
-    torch.testing.assert_close(ours(x, is_causal=True), ref(x, src_mask=mask), atol=ATOL, rtol=0)
-    _, w = ours.forward_with_weights(x, src_mask=mask)
-    assert w.shape == (2, 2, 5, 5) and torch.all(w[..., mask] == 0)
+    mask = causal_mask(5)  # True = may attend; PyTorch's boolean src_mask is its opposite
+    torch.testing.assert_close(ours(x, self_mask=mask), ref(x, src_mask=~mask), atol=ATOL, rtol=0)
+    torch.testing.assert_close(ours(x, is_causal=True), ref(x, src_mask=~mask), atol=ATOL, rtol=0)
+    _, w = ours.forward_with_weights(x, self_mask=mask)
+    assert w.shape == (2, 2, 5, 5) and torch.all(w[..., ~mask] == 0)
 
 
 @pytest.mark.parametrize("d, h, ff, norm_first, act", CONFIGS)
@@ -159,10 +164,11 @@ def test_decoder_layer_matches_torch(d, h, ff, norm_first, act, padded):
     ours, ref = _layer_pair("Decoder", d, h, ff, norm_first, act)
     tgt = torch.randn(3, 5, d, dtype=torch.float64, requires_grad=True)
     mem = torch.randn(3, 8, d, dtype=torch.float64, requires_grad=True)
-    kw = dict(tgt_mask=causal_mask(5))
-    if padded:
-        kw.update(tgt_key_padding_mask=_lengths_mask([5, 3, 4], 5), memory_key_padding_mask=_lengths_mask([8, 2, 6], 8))
-    out, ref_out = ours(tgt, mem, **kw), ref(tgt, mem, **kw)
+    tgt_key, mem_key = (_lengths_mask([5, 3, 4], 5), _lengths_mask([8, 2, 6], 8)) if padded else (None, None)
+    out = ours(tgt, mem, tgt_key_mask=tgt_key, memory_key_mask=mem_key, self_mask=causal_mask(5))
+    ref_out = ref(  # PyTorch's boolean masks are the opposite of ours
+        tgt, mem, tgt_mask=~causal_mask(5), tgt_key_padding_mask=_off(tgt_key), memory_key_padding_mask=_off(mem_key)
+    )
     _assert_close_with_grads(ours, ref, [tgt, mem], [tgt, mem], out, ref_out)
 
 
@@ -171,17 +177,17 @@ def test_decoder_layer_weights_and_memory_mask():
     ours = TransformerDecoderLayer(8, 2, 16, dropout=0.0).double()
     ours.load_state_dict(ref.state_dict())
     tgt, mem = torch.randn(2, 4, 8, dtype=torch.float64), torch.randn(2, 6, 8, dtype=torch.float64)
-    mm = torch.zeros(4, 6, dtype=torch.bool)
-    mm[:, 5] = True
+    cross = torch.ones(4, 6, dtype=torch.bool)  # True = may attend
+    cross[:, 5] = False
     torch.testing.assert_close(
-        ours(tgt, mem, memory_mask=mm, tgt_is_causal=True),
-        ref(tgt, mem, memory_mask=mm, tgt_mask=causal_mask(4)),
+        ours(tgt, mem, cross_mask=cross, tgt_is_causal=True),
+        ref(tgt, mem, memory_mask=~cross, tgt_mask=~causal_mask(4)),  # PyTorch: True = NOT allowed
         atol=ATOL,
         rtol=0,
     )
-    _, ws, wc = ours.forward_with_weights(tgt, mem, tgt_mask=causal_mask(4), memory_mask=mm)
+    _, ws, wc = ours.forward_with_weights(tgt, mem, self_mask=causal_mask(4), cross_mask=cross)
     assert ws.shape == (2, 2, 4, 4) and wc.shape == (2, 2, 4, 6)
-    assert torch.all(wc[..., 5] == 0) and torch.all(ws[..., causal_mask(4)] == 0)
+    assert torch.all(wc[..., 5] == 0) and torch.all(ws[..., ~causal_mask(4)] == 0)
 
 
 def test_layer_errors():
@@ -339,6 +345,6 @@ def test_self_attention_parts_are_the_encoders(norm_first):
         torch.testing.assert_close(s["weights"], weights[layer])
         assert s["Q"].shape == (2, 2, 5, 8)
     s = model.self_attention_parts(src, src_mask, 1, causal=True)
-    assert torch.all(s["weights"][..., causal_mask(5)] == 0)
+    assert torch.all(s["weights"][..., ~causal_mask(5)] == 0)
     with pytest.raises(ValueError, match=r"encoder layer in 0..1, got 2"):
         model.self_attention_parts(src, src_mask, 2)

@@ -46,7 +46,8 @@ def attn_demo():
 def test_pe_demo_is_a_live_canvas(pe_demo):
     assert pe_demo.view.live and pe_demo.view.widget in pe_demo.widget.children
     assert pe_demo._repr_mimebundle_()["text/plain"].startswith("[positional-encoding explorer")
-    assert pe_demo.snapshot().data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert pe_demo.snapshot().data[:8] == b"\x89PNG\r\n\x1a\n"  # the figure with the read-out under it
+    assert pe_demo.readout_text() == pe_demo.readout.value
     np.testing.assert_allclose(pe_demo.image.get_array(), sinusoidal_encoding(40, 16).numpy(), atol=1e-6)
 
 
@@ -80,7 +81,8 @@ def _expected(demo, text, layer, head, causal):
         lay = model.encoder_layers[layer]
         ref = torch.nn.MultiheadAttention(16, 4, batch_first=True)  # PyTorch computes the weights independently
         ref.load_state_dict(lay.self_attn.state_dict())
-        _, w = ref(x, x, x, attn_mask=mask, average_attn_weights=False)
+        attn_mask = None if mask is None else ~mask  # PyTorch's boolean attn_mask: True = NOT allowed
+        _, w = ref(x, x, x, attn_mask=attn_mask, average_attn_weights=False)
     return w[0, head].numpy()
 
 
@@ -119,6 +121,35 @@ def test_causal_checkbox_masks_the_future(attn_demo):
     assert "causal mask on" in attn_demo.view.fig._suptitle.get_text()
 
 
+def test_every_panel_has_a_colour_bar_and_the_weights_keep_0_to_1(attn_demo):
+    assert set(attn_demo.colorbars) == set(attn_demo.images)
+    for name, image in attn_demo.images.items():
+        assert attn_demo.colorbars[name].mappable is image
+    for change in (lambda: setattr(attn_demo.head, "value", 1), lambda: setattr(attn_demo.causal, "value", True)):
+        change()
+        assert attn_demo.images["weights"].get_clim() == (0, 1) and attn_demo.images["mask"].get_clim() == (0, 1)
+
+
+def test_query_slider_fills_the_formula_in_the_readout_and_snapshot(attn_demo):
+    attn_demo.query.value = 2
+    w = attn_demo.images["weights"].get_array()[2]
+    e = attn_demo.images["scores"].get_array()[2]
+    text = attn_demo.readout.value
+    assert "query $t = 2$ ('c')" in text and "\\sqrt{4}" in text
+    assert ", ".join(f"{v:.2f}" for v in e[:6]) in text and ", ".join(f"{v:.2f}" for v in w[:6]) in text
+    best = int(np.argmax(w))
+    assert f"on key {best} ('{'abc␣12'[best]}')" in text
+    assert attn_demo.row_boxes["weights"].get_y() == 1.5  # the framed row is query 2
+    attn_demo.causal.value = True
+    assert "-\\infty, -\\infty, -\\infty" in attn_demo.readout.value  # keys 3..5 are the future of query 2
+    png = attn_demo.snapshot().data
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    attn_demo.text.value = "ab"  # shorter than the query: the slider shrinks and the read-out follows
+    assert attn_demo.query.max == 1 and attn_demo.query.value == 1 and "query $t = 1$ ('b')" in attn_demo.readout.value
+    with pytest.raises(ValueError, match=r"expected query in 0..5"):
+        SelfAttentionDemo(attn_demo.model, VOCAB, text="abc 12", query=6)
+
+
 def test_typing_updates_shapes_and_bad_text_is_explained(attn_demo):
     attn_demo.text.value = "2021 09"
     assert attn_demo.images["weights"].get_array().shape == (7, 7)
@@ -137,9 +168,11 @@ def test_typing_updates_shapes_and_bad_text_is_explained(attn_demo):
 
 def test_static_figures():
     fig = causal_mask_figure(4)
-    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), 1.0 - causal_mask(4).double().numpy())
+    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), causal_mask(4).double().numpy())  # 1 = may attend
+    assert len(fig.axes) == 2  # the heatmap and its colour bar
     fig = attention_figure(np.eye(3), list("abc"), list("xyz"), "t")
     assert fig.axes[0].images[0].get_array().shape == (3, 3)
+    assert fig.axes[0].images[0].get_clim() == (0, 1) and len(fig.axes) == 2  # fixed scale, colour bar
 
 
 def test_learning_curves_figure_plots_each_validation_check():

@@ -11,7 +11,12 @@ from .gated import check_gru_keep, check_gru_step, check_lstm_step, check_memory
 from .harness import compare, run_learner_code, verdict
 from .rnn import check_rnn_forward, check_rnn_step
 from .seq2seq import check_additive_attention, check_attention_decoder_step, check_masked_cross_entropy
-from .transformer import check_causal_mask, check_positional_encoding, check_scaled_dot_product
+from .transformer import (
+    check_causal_mask,
+    check_positional_encoding,
+    check_scaled_dot_product,
+    check_split_merge_heads,
+)
 
 __all__ = [
     "verdict",
@@ -30,6 +35,7 @@ __all__ = [
     "check_scaled_dot_product",
     "check_positional_encoding",
     "check_causal_mask",
+    "check_split_merge_heads",
     "check_beam_step",
     "check_length_normalisation",
     "check_temperature_sampling",

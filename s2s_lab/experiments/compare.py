@@ -7,6 +7,8 @@ the same date task, the same batches and the same number of updates, each at its
   validation exact match every ``eval_every`` updates (the learning curves).
 - :func:`learning_rate_sweep`: how :data:`LEARNING_RATES` were chosen (``bench/bench_compare.py``).
 - :func:`summary_row` / :func:`format_table`: the table of the notebook.
+- :func:`reading_of` / :func:`mean_largest_weight`: where the trained Transformer looks while it reads
+  ``"3rd of March 2021"`` (cross-attention per output digit, sharpness of the encoder's self-attention).
 
 **What is the same everywhere, what is not.** Parameter counts, sequential ops, learning rates and update
 counts are fixed by the code. Accuracies and the number of updates to reach a level depend on training, so
@@ -253,6 +255,47 @@ def format_table(rows: list[dict], columns: list[str] | None = None) -> str:
     )
 
 
+READ_TEXT = "3rd of March 2021"  # the input notebook 06 looks inside; its ISO date is "2021-03-03"
+
+
+def mean_largest_weight(model: Seq2SeqTransformer, src_vocab, text: str, layer: int) -> float:
+    r"""How sharp encoder layer ``layer``'s self-attention is on ``text``: the largest weight of each row
+    :math:`\max_j \alpha_{tj}`, averaged over the queries :math:`t` and the heads (uniform weights give
+    :math:`1/S`; one key per row gives 1)."""
+    ids = torch.tensor([src_vocab.encode(text)])  # (1, S)
+    was_training = model.training
+    with torch.no_grad():
+        w = model.eval().self_attention_parts(ids, torch.ones_like(ids, dtype=torch.bool), layer)["weights"]
+    model.train(was_training)
+    return float(w.max(-1).values.mean())  # w: (1, n_h, S, S)
+
+
+def reading_of(model: Seq2SeqTransformer, src_vocab, tgt_vocab) -> dict[str, float]:
+    """Where the trained Transformer looks while it turns :data:`READ_TEXT` into ``YYYY-MM-DD``, from its
+    cross-attention (last decoder layer, mean over the heads; row ``i`` is read while writing output
+    character ``i``) and its encoder's self-attention. Returns a dict:
+
+    - ``"output right"``: 1.0 if it writes ``2021-03-03``, else 0.0;
+    - ``"year rows on '2021'"``: how many of the 4 year digits have their largest weight on the source's ``2021``;
+    - ``"month's last digit on 'March'"``, ``"day's last digit on '3rd'"``: the weight on that word while
+      writing the month's (day's) second digit;
+    - ``"layer-1 sharpness"``: :func:`mean_largest_weight` of encoder layer 1.
+    """
+    example = decode_text(model.eval(), READ_TEXT, src_vocab, tgt_vocab)
+    weights = torch.as_tensor(example.attention)  # (T', S)
+    span = {w: slice(READ_TEXT.index(w), READ_TEXT.index(w) + len(w)) for w in ("2021", "March", "3rd")}
+    rows = weights.shape[0]
+    return {
+        "output right": float(example.output == "2021-03-03"),
+        "year rows on '2021'": float(
+            sum(span["2021"].start <= int(weights[i].argmax()) < span["2021"].stop for i in range(min(4, rows)))
+        ),
+        "month's last digit on 'March'": float(weights[6, span["March"]].sum()) if rows > 6 else 0.0,
+        "day's last digit on '3rd'": float(weights[9, span["3rd"]].sum()) if rows > 9 else 0.0,
+        "layer-1 sharpness": mean_largest_weight(model, src_vocab, READ_TEXT, layer=1),
+    }
+
+
 def comparison_figures(seed: int) -> dict[str, float]:
     """The trained figures notebook 06 reports, for ``bench/seeds.py``: :func:`compare_on_dates` ``(seed)``
     and the Transformer's reading of ``"3rd of March 2021"``."""
@@ -264,8 +307,9 @@ def comparison_figures(seed: int) -> dict[str, float]:
     figures["Transformer / RNN updates to 90%"] = (
         figures[f"{TRANSFORMER}: updates to 90% (val.)"] / figures[f"{RNN}: updates to 90% (val.)"]
     )
-    example = decode_text(c.runs[TRANSFORMER].model.eval(), "3rd of March 2021", c.task.src_vocab, c.task.tgt_vocab)
-    figures["Transformer: '3rd of March 2021' right (1 = yes)"] = float(example.output == "2021-03-03")
+    reading = reading_of(c.runs[TRANSFORMER].model, c.task.src_vocab, c.task.tgt_vocab)
+    figures["Transformer: '3rd of March 2021' right (1 = yes)"] = reading.pop("output right")
+    figures.update({f"Transformer reading: {name}": value for name, value in reading.items()})
     return figures
 
 
@@ -291,6 +335,9 @@ __all__ = [
     "summary_row",
     "format_cell",
     "format_table",
+    "READ_TEXT",
+    "mean_largest_weight",
+    "reading_of",
     "comparison_figures",
 ]
 

@@ -3,20 +3,44 @@
 - :class:`PositionalEncodingDemo`: the sinusoidal encodings as a heatmap; pick two positions and see
   their vectors and their dot product against the distance between them.
 - :class:`SelfAttentionDemo`: type a short input and follow one encoder layer's self-attention, head by
-  head: Q, K, V, the scores, the mask, the softmax weights and the weighted sum.
+  head: Q, K, V, the scores, the mask, the softmax weights and the weighted sum, with one query's numbers
+  filled into the formula.
 - :func:`causal_mask_figure`, :func:`attention_figure`, :func:`learning_curves_figure`: static pictures.
+
+Every heatmap has a colour bar; attention weights are always drawn on the fixed scale [0, 1]. Each demo's
+:meth:`snapshot` carries its equation read-out under the figure, so the static copy reads like the live one.
 """
 
 from __future__ import annotations
+
+import io
 
 import ipywidgets as widgets
 import matplotlib
 import numpy as np
 import torch
+from IPython.display import Image
+from matplotlib.patches import Rectangle
 
 from ..interface import prepare_text
 from ..transformer import causal_mask, sinusoidal_encoding
-from .base import FigureView, LiveDemo, static_figure
+from .base import FigureView, LiveDemo, show, static_figure
+
+
+def with_readout(fig, readout: str, dpi: int = 80) -> Image:
+    """A PNG of ``fig`` with the text ``readout`` (matplotlib mathtext, one or more lines) set under it."""
+    from PIL import Image as PILImage
+
+    lines = readout.split("\n")
+    text_fig = static_figure(figsize=(fig.get_figwidth(), 0.1 + 0.28 * len(lines)))
+    text_fig.text(0.01, 0.5, readout, ha="left", va="center", fontsize=9)
+    top, bottom = (PILImage.open(io.BytesIO(show(f, dpi).data)).convert("RGB") for f in (fig, text_fig))
+    both = PILImage.new("RGB", (max(top.width, bottom.width), top.height + bottom.height), "white")
+    both.paste(top, (0, 0))
+    both.paste(bottom, (0, top.height))
+    buf = io.BytesIO()
+    both.save(buf, format="png")
+    return Image(data=buf.getvalue())
 
 
 def _label(tok: str) -> str:
@@ -101,11 +125,20 @@ class PositionalEncodingDemo(LiveDemo):
         self.dot_marker.set_data([q - p], [dots[q]])
         self.ax_dot.set_title(f"p = {p}: similarity to every position")
         self.ax_vec.set_title(f"$PE_{{{p}}}$ and $PE_{{{q}}}$")
-        self.readout.value = (
-            f"$PE_{{{p}}} \\cdot PE_{{{q}}} = {dots[q]:.2f}$ at distance $q - p = {q - p}$ "
+        self.readout.value = self.readout_text()
+        self.view.redraw()
+
+    def readout_text(self) -> str:
+        """The formula with this frame's numbers: :math:`PE_p \\cdot PE_q` and the distance."""
+        p, q = self.p_slider.value, self.q_slider.value
+        return (
+            f"$PE_{{{p}}} \\cdot PE_{{{q}}} = {dot_products(self.pe, p)[q]:.2f}$ at distance $q - p = {q - p}$ "
             f"(the maximum, $d_{{model}}/2 = {self.d_model / 2:g}$, is at distance 0)."
         )
-        self.view.redraw()
+
+    def snapshot(self, dpi: int = 80) -> Image:
+        """A PNG of the figure with the read-out under it."""
+        return with_readout(self.view.fig, self.readout_text(), dpi)
 
 
 # Panels of the self-attention demo: name -> title.
@@ -113,11 +146,17 @@ PANELS = {
     "Q": "queries $Q_h = X W^Q_h$",
     "K": "keys $K_h = X W^K_h$",
     "V": "values $V_h = X W^V_h$",
-    "mask": "mask $M$ (black: $-\\infty$)",
+    "mask": "mask (1: may attend, $M = 0$;\n0: $M = -\\infty$)",
     "scores": "$Q_h K_h^\\top / \\sqrt{d_h}$ (grey: masked)",
-    "weights": "weights $A = \\mathrm{softmax}(\\cdot)$",
+    "weights": "weights $A = \\mathrm{softmax}(\\cdot + M)$",
     "heads": "output $A V_h$",
 }
+
+
+def _vector(values, limit: int = 12) -> str:
+    """``(0.12, -0.30, ...)`` for mathtext: at most ``limit`` entries, masked ones (``nan``) as :math:`-\\infty`."""
+    shown = [r"-\infty" if np.isnan(v) else f"{v:.2f}" for v in values[:limit]]
+    return "(" + ", ".join(shown) + (r", \ldots" if len(values) > limit else "") + ")"
 
 
 class SelfAttentionDemo(LiveDemo):
@@ -128,8 +167,12 @@ class SelfAttentionDemo(LiveDemo):
         src_vocab: its source :class:`~s2s_lab.data.Vocab` (turns the text into token ids).
         text: the starting input.
         causal: start with the causal mask on (a decoder's view) or off (the encoder's).
+        query: the position :math:`t` whose row the read-out spells out (and the panels frame).
 
-    Controls: the text, the layer, the head, and a causal-mask checkbox. Every panel is updated in place.
+    Controls: the text, the layer, the head, the query and a causal-mask checkbox. Every panel is updated in
+    place, each with its colour bar (the weights always on [0, 1]). Under the figure, the read-out fills
+    query :math:`t`'s numbers into the formula: its scores :math:`e_{tj} = q_t \cdot k_j / \sqrt{d_h}`,
+    its weights :math:`\alpha_{tj} = \mathrm{softmax}_j(e_{tj} + M_{tj})` and the key it attends to most.
     The text box takes any string: the spaces around it are dropped, and an empty, too long or unknown input
     is explained in a sentence while the panels keep the last good input.
     ``parts`` holds the current :meth:`~s2s_lab.transformer.Seq2SeqTransformer.self_attention_parts`.
@@ -145,7 +188,8 @@ class SelfAttentionDemo(LiveDemo):
         layer: int = 0,
         head: int = 0,
         causal: bool = False,
-        figsize=(10, 5.2),
+        query: int = 0,
+        figsize=(10, 5.4),
     ):
         super().__init__()
         self.model, self.src_vocab = model, src_vocab
@@ -156,6 +200,9 @@ class SelfAttentionDemo(LiveDemo):
         self.head = widgets.Dropdown(options=list(range(self.n_heads)), value=head, description="head")
         self.causal = widgets.Checkbox(value=causal, description="causal mask")
         self._compute(text)  # a bad starting text is the caller's bug: let it raise
+        if isinstance(query, bool) or not isinstance(query, int) or not 0 <= query < len(self.tokens):
+            raise ValueError(f"expected query in 0..{len(self.tokens) - 1} (a position of {text!r}), got {query!r}.")
+        self.query = widgets.IntSlider(value=query, min=0, max=len(self.tokens) - 1, description="query t")
 
         self.view = FigureView(figsize=figsize)
         fig = self.view.fig
@@ -169,23 +216,39 @@ class SelfAttentionDemo(LiveDemo):
             "weights": grid[1, 1:3],
             "heads": grid[1, 3],
         }
-        self.axes, self.images = {}, {}
+        self.axes, self.images, self.colorbars = {}, {}, {}
         for name, place in places.items():
             ax = fig.add_subplot(place)
-            cmap = "viridis" if name == "weights" else ("Greys" if name == "mask" else "RdBu_r")
+            cmap = "viridis" if name == "weights" else ("Greens" if name == "mask" else "RdBu_r")
             cmap = matplotlib.colormaps[cmap].with_extremes(bad="#bbbbbb")  # NaN = masked out
             image = ax.imshow(np.zeros((1, 1)), aspect="auto", cmap=cmap, interpolation="nearest")
-            ax.set_title(PANELS[name])
+            ax.set_title(PANELS[name], fontsize=8)
             self.axes[name], self.images[name] = ax, image
+            self.colorbars[name] = fig.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
+            self.colorbars[name].ax.tick_params(labelsize=6)
+        self.images["weights"].set_clim(0, 1)  # fixed: the colours mean the same in every frame
+        self.images["mask"].set_clim(0, 1)
+        self.colorbars["mask"].set_ticks([0, 1])
+        self.row_boxes = {
+            name: self.axes[name].add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor="tab:red", lw=1.2))
+            for name in ("scores", "weights")
+        }
         self.weight_texts = []
+        self.readout = widgets.HTMLMath(value="")
         self.update()
         self.view.freeze_layout()
 
-        for control in (self.layer, self.head, self.causal):
+        for control in (self.layer, self.head, self.causal, self.query):
             self.observe(control, lambda change: self.update())
         self.observe(self.text, lambda change: self._new_text(change["new"]))
         self.widget = widgets.VBox(
-            [widgets.HBox([self.text, self.layer, self.head, self.causal]), self.message, self.view.widget]
+            [
+                widgets.HBox([self.text, self.layer, self.head]),
+                widgets.HBox([self.query, self.causal]),
+                self.message,
+                self.view.widget,
+                self.readout,
+            ]
         )
 
     # -- math ----------------------------------------------------------------------------------
@@ -196,7 +259,7 @@ class SelfAttentionDemo(LiveDemo):
 
     def head_values(self) -> dict[str, np.ndarray]:
         """The current head's panels as arrays: Q, K, V, heads ``(S, d_h)``; mask, scores, weights ``(S, S)``
-        (masked scores are NaN; the mask is 1 where attention is NOT allowed)."""
+        (the mask is 1 where the query may attend, 0 where not; masked scores are NaN)."""
         was_training = self.model.training
         self.model.eval()
         with torch.no_grad():
@@ -207,17 +270,31 @@ class SelfAttentionDemo(LiveDemo):
         self.parts = s
         h = self.head.value
         S = self.ids.shape[1]
-        blocked = causal_mask(S) if self.causal.value else torch.zeros(S, S, dtype=torch.bool)
-        scores = s["scores"][0, h].masked_fill(blocked, float("nan"))
+        allowed = causal_mask(S) if self.causal.value else torch.ones(S, S, dtype=torch.bool)  # True = may attend
+        scores = s["scores"][0, h].masked_fill(~allowed, float("nan"))
         return {
             "Q": s["Q"][0, h].numpy(),
             "K": s["K"][0, h].numpy(),
             "V": s["V"][0, h].numpy(),
-            "mask": blocked.double().numpy(),
+            "mask": allowed.double().numpy(),
             "scores": scores.numpy(),
             "weights": s["weights"][0, h].numpy(),
             "heads": s["heads"][0, h].numpy(),
         }
+
+    def readout_text(self, values: dict[str, np.ndarray] | None = None) -> str:
+        """Query :math:`t`'s row of the formula with this frame's numbers (mathtext, three lines)."""
+        values = self.head_values() if values is None else values
+        t, d_h = self.query.value, values["Q"].shape[1]
+        e, a = values["scores"][t], values["weights"][t]
+        best = int(np.argmax(a))
+        tok = _label(self.tokens[t])
+        return (
+            f"query $t = {t}$ ('{tok}'): $e_{{{t}j}} = q_{{{t}}} \\cdot k_j / \\sqrt{{{d_h}}} = {_vector(e)}$\n"
+            f"$\\alpha_{{{t}j}} = \\mathrm{{softmax}}_j(e_{{{t}j}} + M_{{{t}j}}) = {_vector(a)}$\n"
+            f"largest weight: $\\alpha_{{{t},{best}}} = {a[best]:.2f}$ on key {best} ('{_label(self.tokens[best])}'); "
+            f"$\\mathrm{{head}}_{{{t}}} = \\sum_j \\alpha_{{{t}j}} v_j$"
+        )
 
     # -- callbacks -----------------------------------------------------------------------------
     def _new_text(self, text: str) -> None:
@@ -227,21 +304,23 @@ class SelfAttentionDemo(LiveDemo):
             self.warn(str(exc))
             return
         self.warn("")
-        self.update()
+        before = self.query.value
+        self.query.max = len(self.tokens) - 1  # clips the value; a change of value updates by itself
+        if self.query.value == before:
+            self.update()
 
     def update(self) -> None:
         values = self.head_values()
         S = len(self.tokens)
-        labels = [_label(t) for t in self.tokens]
+        t = min(self.query.value, S - 1)
+        labels = [_label(tok) for tok in self.tokens]
         for name, data in values.items():
             image, ax = self.images[name], self.axes[name]
             image.set_data(np.ma.masked_invalid(data))
             rows, cols = data.shape
             image.set_extent((-0.5, cols - 0.5, rows - 0.5, -0.5))
             finite = data[np.isfinite(data)]
-            if name == "weights" or name == "mask":
-                image.set_clim(0, 1)
-            else:
+            if name not in ("weights", "mask"):  # weights and mask keep their fixed [0, 1]
                 m = float(np.abs(finite).max()) if finite.size else 1.0
                 image.set_clim(-max(m, 1e-6), max(m, 1e-6))
             ax.set_ylim(rows - 0.5, -0.5)
@@ -251,6 +330,8 @@ class SelfAttentionDemo(LiveDemo):
                 ax.set_xticks(np.arange(S), labels, fontsize=7)
             else:
                 ax.set_xticks([])
+        for box in self.row_boxes.values():  # frame the read-out's query row
+            box.set_bounds(-0.5, t - 0.5, S, 1)
         self.axes["weights"].set_xlabel("key (attended to)")
         self.axes["weights"].set_ylabel("query")
         for txt in self.weight_texts:
@@ -275,15 +356,22 @@ class SelfAttentionDemo(LiveDemo):
             + (" — causal mask on" if self.causal.value else ""),
             fontsize=9,
         )
+        self.readout.value = self.readout_text(values).replace("\n", "<br>")
         self.view.redraw()
+
+    def snapshot(self, dpi: int = 80) -> Image:
+        """A PNG of the figure with the read-out of the current query under it."""
+        return with_readout(self.view.fig, self.readout_text(), dpi)
 
 
 def causal_mask_figure(T: int = 6, labels=None):
-    """The causal mask as a picture: query :math:`t` (row) may attend to keys :math:`t' \\le t` (columns)."""
-    fig = static_figure(figsize=(3.2, 2.8))
+    """The causal mask as a picture: query :math:`t` (row) may attend to keys :math:`t' \\le t` (columns):
+    :func:`~s2s_lab.transformer.causal_mask` is True (1) there and :math:`M_{tt'} = 0`; elsewhere False (0) and
+    :math:`M_{tt'} = -\\infty`."""
+    fig = static_figure(figsize=(3.6, 2.8))
     ax = fig.add_subplot()
-    allowed = (~causal_mask(T)).double().numpy()
-    ax.imshow(allowed, cmap="Greens", vmin=0, vmax=1.3)
+    allowed = causal_mask(T).double().numpy()  # 1 = may attend
+    im = ax.imshow(allowed, cmap="Greens", vmin=0, vmax=1.3)
     for i in range(T):
         for j in range(T):
             ax.text(j, i, "0" if allowed[i, j] else r"$-\infty$", ha="center", va="center", fontsize=7)
@@ -292,7 +380,9 @@ def causal_mask_figure(T: int = 6, labels=None):
     ax.set_yticks(range(T), labels)
     ax.set_xlabel("key position $t'$")
     ax.set_ylabel("query position $t$")
-    ax.set_title("causal mask $M_{tt'}$")
+    ax.set_title("causal_mask(T) and $M_{tt'}$")
+    bar = fig.colorbar(im, ax=ax, shrink=0.8, ticks=[0, 1])
+    bar.ax.set_yticklabels(["False\n($-\\infty$)", "True\n(0)"], fontsize=7)
     return fig
 
 
