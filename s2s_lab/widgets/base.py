@@ -34,9 +34,13 @@ def uses_ipympl() -> bool:
 class FigureView:
     """A matplotlib figure that can sit inside an ipywidgets layout.
 
-    With ipympl (``%matplotlib widget``) the figure's canvas *is* a widget and :meth:`redraw` asks it to
-    repaint (``draw_idle``). With any other backend the figure is rendered to PNG into an
-    ``ipywidgets.Image`` on each :meth:`redraw`, so the demos still work, only less smoothly.
+    With ipympl (``%matplotlib widget``) the figure's canvas *is* a widget. Once a browser shows it,
+    :meth:`redraw` renders at once and sends the picture (not ``draw_idle``, which would first ask the
+    browser to ask the kernel for a draw: one more round trip per change). After :meth:`freeze_layout` a
+    redraw only repaints what can change: the lines, bars, images and texts inside the axes are drawn over
+    a stored background of axes, ticks and labels (blitting); when anything of that background changed
+    (limits, tick labels) the whole figure is drawn again. With any other backend the figure is rendered to
+    PNG into an ``ipywidgets.Image`` on each :meth:`redraw`, so the demos still work, only less smoothly.
     """
 
     def __init__(self, figsize=(8, 4)):
@@ -44,39 +48,136 @@ class FigureView:
             self.fig = plt.figure(figsize=figsize, layout="constrained")
         self.live = uses_ipympl()
         self.draw_count = 0  # how many times the figure was asked to repaint (the tests read it)
+        self.blit_count = 0  # ... and how many of those repainted only the changing artists
+        self._background = None  # (pixels of the static artists, their size in pixels)
+        self._changing: list = []  # the artists a blit repaints (set at each full draw)
+        self._busy_drawn = False
         if self.live:
             canvas = self.fig.canvas
             canvas.header_visible = False
             canvas.footer_visible = False
             canvas.toolbar_visible = False
             canvas.resizable = False
+            # pyplot would ask for a repaint after every single change of an artist; redraw() paints once.
+            self.fig.stale_callback = None
+            canvas.mpl_connect("draw_event", self._after_full_draw)
             self.widget = canvas
         else:
             self.widget = widgets.Image(format="png")
 
     def freeze_layout(self) -> None:
-        """Lay the figure out once, then keep the positions: a redraw need not re-solve the layout,
-        which halves its cost (call after the artists exist)."""
+        """Lay the figure out once, then keep the positions: a redraw need not re-solve the layout, and
+        can repaint only the artists inside the axes (call after the artists exist)."""
         # Not canvas.draw(): ipympl would then take the figure as already sent to the browser.
         self.fig.draw_without_rendering()
         self.fig.set_layout_engine("none")
+        if self.live:
+            for artist in self._changing_artists():
+                artist.set_animated(True)  # left out of the background; their changes do not stale the figure
 
     def redraw(self, now: bool = False) -> None:
-        """Ask for a repaint. ``draw_idle`` waits until the kernel is idle, which is right for a callback;
-        from inside a running cell (a live training curve) use ``now=True``: render and send at once."""
+        """Repaint after the artists changed. ``now=True`` for a redraw from inside a running cell (a live
+        training curve): the kernel cannot read the browser's messages until the cell ends, so the full
+        picture and its size are sent without waiting for them."""
         self.draw_count += 1
-        if self.live and now:
-            self.fig.canvas.draw()  # ipympl pushes the new image to the browser straight away
-        elif self.live:
-            self.fig.canvas.draw_idle()
-        else:
+        canvas = self.fig.canvas
+        if not self.live:
             self.widget.value = self.png()
+        elif now:
+            self._draw_while_busy()
+        elif canvas.syncing_data_url:  # no browser has shown the canvas yet (nbclient, a test): it asks when it does
+            canvas.draw_idle()
+        elif self._can_blit():
+            self.blit_count += 1
+            canvas.restore_region(self._background[0])
+            renderer = canvas.get_renderer()
+            for artist in self._changing:
+                artist.draw(renderer)
+            canvas.blit(self.fig.bbox)  # ipympl sends the pixels that changed, as a PNG
+        else:
+            self._mark_changing_artists()
+            canvas.draw()  # renders and sends the picture; _after_full_draw adds the changing artists
 
     def png(self, dpi: int = 90) -> bytes:
         return show(self.fig, dpi).data
 
     def close(self) -> None:
         plt.close(self.fig)
+
+    # -- blitting ------------------------------------------------------------------------------
+    def _changing_artists(self) -> list:
+        """The artists a redraw repaints over the background, in drawing order: everything inside an axes
+        but its axis lines, ticks, labels and face, and the frame when the axes has none. An artist below a
+        visible grid line stays in the background (a change of it repaints the whole figure)."""
+        from matplotlib.axes import Axes
+        from matplotlib.axis import Axis
+
+        out = []
+        for ax in sorted(self.fig.axes, key=lambda a: a.zorder):
+            if not ax.get_visible():
+                continue
+            static = {ax.patch}
+            if not (ax.axison and ax.get_frame_on()):
+                static |= set(ax.spines.values())
+            grid = any(line.get_visible() for axis in (ax.xaxis, ax.yaxis) for line in axis.get_gridlines())
+            lowest = max(ax.xaxis.zorder, ax.yaxis.zorder) if grid else float("-inf")
+            for artist in sorted(ax.get_children(), key=lambda a: a.zorder):
+                if artist in static or isinstance(artist, (Axis, Axes)) or artist.zorder <= lowest:
+                    continue
+                out.append(artist)
+        return out
+
+    def _layout_frozen(self) -> bool:
+        from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+        return isinstance(self.fig.get_layout_engine(), (type(None), PlaceHolderLayoutEngine))
+
+    def _mark_changing_artists(self) -> None:
+        if self._layout_frozen():
+            for artist in self._changing_artists():
+                artist.set_animated(True)
+
+    def _can_blit(self) -> bool:
+        """Whether the stored background still holds: same size, layout frozen, nothing in it changed."""
+        canvas = self.fig.canvas
+        return (
+            self._background is not None
+            and self._background[1] == canvas.get_width_height(physical=True)
+            and self._layout_frozen()
+            and not self.fig.stale  # a change of an animated artist does not stale the figure
+        )
+
+    def _after_full_draw(self, event) -> None:
+        """After every full draw on the canvas (ours, or one the browser asked for): keep the background,
+        then draw the changing (animated) artists over it."""
+        canvas = self.fig.canvas
+        if canvas.is_saving() or event.renderer is not canvas.get_renderer():
+            return  # savefig draws every artist itself; draw_without_rendering draws nothing
+        self._background = None
+        if not self._layout_frozen():
+            return
+        changing = self._changing_artists()
+        self._changing = [a for a in changing if a.get_animated()]
+        if len(self._changing) == len(changing):  # no new artist was drawn into the background
+            self._background = (canvas.copy_from_bbox(self.fig.bbox), canvas.get_width_height(physical=True))
+        for artist in self._changing:
+            artist.draw(event.renderer)
+
+    def _draw_while_busy(self) -> None:
+        """Render and send at once from a running cell. Until the cell ends the kernel cannot read the
+        browser's "initialized" message, so ipympl still keeps a copy of each picture for the notebook
+        file, and then (ipympl 0.10) sends the raw pixels instead of the PNG: the browser's image breaks and
+        the figure stays an empty box. So: stop that copy, tell the browser the canvas size (which it
+        otherwise learns only after "initialized"), and send full pictures (a busy browser may skip a
+        picture, and a skipped difference would leave a garbled one)."""
+        canvas = self.fig.canvas
+        canvas.syncing_data_url = False
+        if not self._busy_drawn:
+            self._busy_drawn = True
+            canvas.manager.resize(*self.fig.bbox.size)
+        canvas._force_full = True
+        self._mark_changing_artists()
+        canvas.draw()
 
 
 class LiveDemo:

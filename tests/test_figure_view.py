@@ -1,0 +1,117 @@
+"""FigureView's repaint path under ipympl, as a browser sees it: one picture per change, sent at once; a
+blitted picture equal to a full render; a full render when the background changed; a live training curve
+that sends PNGs (not raw pixels) and its size while the kernel is busy."""
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.backends.backend_agg import RendererAgg
+
+import s2s_lab
+from s2s_lab.training import History
+from s2s_lab.widgets import GradientFlowDemo, LossCurve, StepThrough, rnn_equation
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def connect(view, monkeypatch) -> list:
+    """Act as a browser that shows the canvas: ipympl stops keeping a copy for the notebook file once the
+    browser said "initialized". Returns the list the canvas's messages to the browser go to."""
+    sent = []
+    canvas = view.fig.canvas
+    monkeypatch.setattr(canvas, "send", lambda content, buffers=None: sent.append((content, buffers)))
+    canvas.syncing_data_url = False
+    canvas.draw()  # the first picture the browser asks for
+    sent.clear()
+    return sent
+
+
+def pictures(sent) -> list[bytes]:
+    return [bytes(b[0]) for content, b in sent if b and '"binary"' in content["data"]]
+
+
+def full_render(view) -> np.ndarray:
+    """The figure drawn from scratch with every artist, as a savefig would draw it."""
+    changing = view._changing
+    for artist in changing:
+        artist.set_animated(False)
+    renderer = RendererAgg(*view.fig.canvas.get_width_height(physical=True), view.fig.dpi)
+    view.fig.draw(renderer)  # a renderer of its own: the canvas's picture and background stay as they are
+    pixels = np.asarray(renderer.buffer_rgba()).copy()
+    for artist in changing:
+        artist.set_animated(True)
+    return pixels
+
+
+@pytest.fixture
+def stepper():
+    cell = s2s_lab.RNNCell(27, 6)
+    demo = StepThrough(cell, text="hello world", bars=("x", "a", "h"), heatmaps=("h",), equation=rnn_equation(cell))
+    yield demo
+    demo.close()
+
+
+def test_slider_change_sends_one_blitted_picture_equal_to_a_full_render(stepper, monkeypatch):
+    view = stepper.view
+    sent = connect(view, monkeypatch)
+    for t in (4, 7, 2):
+        before = (view.draw_count, view.blit_count, len(pictures(sent)))
+        stepper.slider.value = t
+        assert (view.draw_count, view.blit_count, len(pictures(sent))) == tuple(x + 1 for x in before)
+        assert pictures(sent)[-1].startswith(PNG)
+        assert not any('"draw"' in content["data"] for content, _ in sent), "no round trip through the browser"
+        blitted = np.asarray(view.fig.canvas.get_renderer().buffer_rgba()).copy()
+        np.testing.assert_array_equal(blitted, full_render(view))
+        assert f"t={t}" in view.fig.axes[0].get_title()
+
+
+def test_a_changed_background_is_drawn_again(stepper, monkeypatch):
+    view = stepper.view
+    sent = connect(view, monkeypatch)
+    blits = view.blit_count
+    stepper.text.value = "abc"  # new tick labels and limits: the whole figure
+    assert view.blit_count == blits and len(pictures(sent)) >= 1
+    np.testing.assert_array_equal(np.asarray(view.fig.canvas.get_renderer().buffer_rgba()), full_render(view))
+    stepper.slider.value = 2  # and the next step blits over the new background
+    assert view.blit_count == blits + 1
+    np.testing.assert_array_equal(np.asarray(view.fig.canvas.get_renderer().buffer_rgba()), full_render(view))
+
+
+def test_snapshot_after_blitting_shows_the_changing_artists(stepper, monkeypatch):
+    connect(stepper.view, monkeypatch)
+    stepper.slider.value = 5
+    png = stepper.snapshot().data
+    stepper.slider.value = 6
+    assert stepper.snapshot().data != png
+
+
+def test_gradient_demo_new_limits_and_grid_equal_a_full_render(monkeypatch):
+    demo = GradientFlowDemo(T=10, hidden_size=4)
+    try:
+        sent = connect(demo.view, monkeypatch)
+        demo.rho.value = 0.5
+        assert len(pictures(sent)) == 1
+        np.testing.assert_array_equal(
+            np.asarray(demo.view.fig.canvas.get_renderer().buffer_rgba()), full_render(demo.view)
+        )
+    finally:
+        demo.close()
+
+
+def test_live_curve_sends_pngs_and_its_size_while_the_kernel_is_busy(monkeypatch):
+    curve = LossCurve(every=1)
+    sent = []
+    canvas = curve.view.fig.canvas
+    monkeypatch.setattr(canvas, "send", lambda content, buffers=None: sent.append((content, buffers)))
+    assert canvas.syncing_data_url  # the browser's "initialized" is not read while the cell runs
+    history = History()
+    for update in range(1, 4):
+        history.updates.append(update)
+        history.losses.append(1.0 / update)
+        curve(history)
+    images = pictures(sent)
+    assert len(images) == 3 and all(image.startswith(PNG) for image in images), "raw pixels would break the image"
+    assert sum('"resize"' in content["data"] for content, _ in sent) == 1
+    assert canvas._size == tuple(curve.view.fig.bbox.size)
+    curve.close()
+    torch.manual_seed(0)
