@@ -89,6 +89,19 @@ ARM = """async ([demo, slider, settle, timeout]) => {
 }"""
 
 
+# Note the time each picture arrives from the kernel (ipympl makes a blob URL of every PNG it receives): the
+# latency splits into "until the PNG arrived" (the kernel's callback and render, the websocket) and the rest
+# (the browser's decode and paint).
+PNG_ARRIVALS = """(() => {
+  const create = URL.createObjectURL;
+  window.__pngs = [];
+  URL.createObjectURL = function (blob) {
+    if (blob && blob.type === 'image/png') window.__pngs.push(performance.now());
+    return create.call(URL, blob);
+  };
+})()"""
+
+
 def load() -> str:
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -100,7 +113,7 @@ def measure_demo(page, index: int, n_sliders: int, presses: int, settle_ms: int,
     problems = []
     for slider in range(n_sliders):
         handle = out.query_selector_all(".widget-slider .noUi-handle")[slider]
-        times, key = [], None
+        times, to_png, key = [], [], None
         for _ in range(presses):
             pos = page.evaluate(ARM, [index, slider, settle_ms, timeout_s * 1000])
             if key is None:
@@ -112,16 +125,23 @@ def measure_demo(page, index: int, n_sliders: int, presses: int, settle_ms: int,
             except Exception:
                 problems.append(f"slider {slider}: no change of the canvas within {timeout_s:.0f} s after {key}")
                 break
-            lat = page.evaluate("() => window.__lat")
+            lat = page.evaluate("() => ({...window.__lat, png: window.__pngs.find(t => t > window.__lat.t0)})")
             times.append(lat["t1"] - lat["t0"])
+            to_png.append(lat["png"] - lat["t0"] if lat.get("png") else float("nan"))
             key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
         if times:
-            return {"slider": slider, "ms": [round(t, 1) for t in times], "problems": problems}
-    return {"slider": None, "ms": [], "problems": problems}
+            return {
+                "slider": slider,
+                "ms": [round(t, 1) for t in times],
+                "png_ms": [round(t, 1) for t in to_png],
+                "problems": problems,
+            }
+    return {"slider": None, "ms": [], "png_ms": [], "problems": problems}
 
 
 def run_notebook(context, base: str, token: str, path: Path, args) -> dict:
     page = context.new_page()
+    page.add_init_script(PNG_ARRIVALS)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -136,7 +156,10 @@ def run_notebook(context, base: str, token: str, path: Path, args) -> dict:
             m = measure_demo(page, i, len(demo["sliders"]), args.presses, args.settle_ms, args.press_timeout)
             label = demo["sliders"][m["slider"]] if m["slider"] is not None else None
             result["demos"].append({**demo, **m, "slider_label": label})
-            shown = f"median {statistics.median(m['ms']):6.0f} ms, max {max(m['ms']):6.0f} ms" if m["ms"] else "-"
+            shown = "-"
+            if m["ms"]:
+                shown = f"median {statistics.median(m['ms']):4.0f} ms (PNG in at {statistics.median(m['png_ms']):4.0f})"
+                shown += f", max {max(m['ms']):5.0f} ms"
             print(f"  cell {demo['cell']:3d} {demo['code'][:50]:50s} {shown}  {'; '.join(m['problems'])}", flush=True)
     except Exception as exc:  # report and go on with the next notebook
         result["failure"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
@@ -154,8 +177,11 @@ def markdown(results: list[dict], header: dict) -> str:
         f"{header['date']}, {header['machine']}, {header['presses']} presses per demo; "
         f"{header['load_before']} before, {header['load_after']} after.",
         "",
-        "| notebook | cell | demo (first line of the cell) | slider | presses | median (ms) | max (ms) |",
-        "|---|---:|---|---|---:|---:|---:|",
+        "PNG in: when the kernel's picture reached the browser (the rest is decoding and painting it).",
+        "",
+        "| notebook | cell | demo (first line of the cell) | slider | presses | median (ms) | max (ms) "
+        "| PNG in, median (ms) |",
+        "|---|---:|---|---|---:|---:|---:|---:|",
     ]
     for r in results:
         for d in r["demos"]:

@@ -89,8 +89,11 @@ def test_gradient_demo_new_limits_and_grid_equal_a_full_render(monkeypatch):
     demo = GradientFlowDemo(T=10, hidden_size=4)
     try:
         sent = connect(demo.view, monkeypatch)
+        # A stale figure is drawn again after every message the kernel reads (pyplot's post_execute hook):
+        # a full draw must leave it clean, or the browser and the kernel redraw it forever.
+        assert not demo.view.fig.stale
         demo.rho.value = 0.5
-        assert len(pictures(sent)) == 1
+        assert len(pictures(sent)) == 1 and not demo.view.fig.stale
         np.testing.assert_array_equal(
             np.asarray(demo.view.fig.canvas.get_renderer().buffer_rgba()), full_render(demo.view)
         )

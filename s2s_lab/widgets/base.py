@@ -51,6 +51,8 @@ class FigureView:
         self.blit_count = 0  # ... and how many of those repainted only the changing artists
         self._background = None  # (pixels of the static artists, their size in pixels)
         self._changing: list = []  # the artists a blit repaints (set at each full draw)
+        self._candidates: list = []  # ... as classified before the last full draw we asked for
+        self._seen: set[int] = set()  # the artists that existed then
         self._busy_drawn = False
         if self.live:
             canvas = self.fig.canvas
@@ -72,8 +74,7 @@ class FigureView:
         self.fig.draw_without_rendering()
         self.fig.set_layout_engine("none")
         if self.live:
-            for artist in self._changing_artists():
-                artist.set_animated(True)  # left out of the background; their changes do not stale the figure
+            self._mark_changing_artists()
 
     def redraw(self, now: bool = False) -> None:
         """Repaint after the artists changed. ``now=True`` for a redraw from inside a running cell (a live
@@ -90,9 +91,7 @@ class FigureView:
         elif self._can_blit():
             self.blit_count += 1
             canvas.restore_region(self._background[0])
-            renderer = canvas.get_renderer()
-            for artist in self._changing:
-                artist.draw(renderer)
+            self._draw_changing(canvas.get_renderer())
             canvas.blit(self.fig.bbox)  # ipympl sends the pixels that changed, as a PNG
         else:
             self._mark_changing_artists()
@@ -132,10 +131,17 @@ class FigureView:
 
         return isinstance(self.fig.get_layout_engine(), (type(None), PlaceHolderLayoutEngine))
 
+    def _children(self) -> set[int]:
+        return {id(a) for ax in self.fig.axes for a in ax.get_children()}
+
     def _mark_changing_artists(self) -> None:
+        """Classify the artists before a full draw (asking for grid lines may create ticks, which would
+        stale the figure after it; a stale figure is drawn again after every message the kernel reads)."""
         if self._layout_frozen():
-            for artist in self._changing_artists():
-                artist.set_animated(True)
+            self._candidates = self._changing_artists()
+            self._seen = self._children()
+            for artist in self._candidates:
+                artist.set_animated(True)  # left out of the background; their changes do not stale the figure
 
     def _can_blit(self) -> bool:
         """Whether the stored background still holds: same size, layout frozen, nothing in it changed."""
@@ -156,12 +162,20 @@ class FigureView:
         self._background = None
         if not self._layout_frozen():
             return
-        changing = self._changing_artists()
-        self._changing = [a for a in changing if a.get_animated()]
-        if len(self._changing) == len(changing):  # no new artist was drawn into the background
+        self._changing = [a for a in self._candidates if a.get_animated() and a.get_figure(root=True) is self.fig]
+        if self._children() <= self._seen:  # no new artist was drawn into the background
             self._background = (canvas.copy_from_bbox(self.fig.bbox), canvas.get_width_height(physical=True))
+        self._draw_changing(event.renderer)
+
+    def _draw_changing(self, renderer) -> None:
+        """Draw the changing artists over the background. Drawing moves some parts of an artist (a legend's
+        boxes), which stales its axes; like ``Axes.draw``, leave the figure as clean as it was (a stale
+        figure is drawn again after every message the kernel reads: pyplot's post_execute hook)."""
+        was_stale = [(a, a.stale) for a in (self.fig, *self.fig.axes)]
         for artist in self._changing:
-            artist.draw(event.renderer)
+            artist.draw(renderer)
+        for a, stale in was_stale:
+            a.stale = stale
 
     def _draw_while_busy(self) -> None:
         """Render and send at once from a running cell. Until the cell ends the kernel cannot read the
