@@ -118,3 +118,21 @@ def test_live_curve_sends_pngs_and_its_size_while_the_kernel_is_busy(monkeypatch
     assert canvas._size == tuple(curve.view.fig.bbox.size)
     curve.close()
     torch.manual_seed(0)
+
+
+def test_a_figure_with_its_layout_engine_blits_too(monkeypatch):
+    from s2s_lab.widgets import FigureView
+
+    view = FigureView(figsize=(4, 3))
+    ax = view.fig.add_subplot(1, 1, 1)
+    (line,) = ax.plot([0, 1, 2], [0, 1, 0])
+    ax.set_ylim(-1, 2)
+    ax.set_title("before")  # a title of the same height: the layout it solves for stays the same
+    sent = connect(view, monkeypatch)
+    view.redraw()  # the first redraw sorts the artists into background and changing ones: a full draw
+    line.set_ydata([1, 0, 1])
+    ax.set_title("after")
+    view.redraw()
+    assert view.blit_count == 1 and len(pictures(sent)) == 2 and view.fig.get_layout_engine() is not None
+    np.testing.assert_array_equal(np.asarray(view.fig.canvas.get_renderer().buffer_rgba()), full_render(view))
+    view.close()
