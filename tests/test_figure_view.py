@@ -136,3 +136,60 @@ def test_a_figure_with_its_layout_engine_blits_too(monkeypatch):
     assert view.blit_count == 1 and len(pictures(sent)) == 2 and view.fig.get_layout_engine() is not None
     np.testing.assert_array_equal(np.asarray(view.fig.canvas.get_renderer().buffer_rgba()), full_render(view))
     view.close()
+
+
+@pytest.mark.parametrize(
+    "change, blits",
+    [
+        (lambda ax: ax.set_xticks([0, 1, 2], ["a", "b", "c"]), True),  # set again to the same: the background holds
+        (lambda ax: ax.set_ylim(-1, 2), True),
+        (lambda ax: ax.set_xticks([0, 1, 2], ["a", "b", "d"]), False),  # a new tick label: drawn again
+        (lambda ax: ax.set_ylim(-1, 3), False),
+        (lambda ax: ax.tick_params(labelcolor="red"), False),
+        (lambda ax: ax.grid(True), False),
+        (lambda ax: ax.set_xlabel("another label"), False),
+        (lambda ax: ax.set_facecolor("0.9"), False),
+    ],
+)
+def test_only_a_background_set_again_to_the_same_values_is_kept(monkeypatch, change, blits):
+    from s2s_lab.widgets import FigureView
+
+    view = FigureView(figsize=(4, 3))
+    ax = view.fig.add_subplot(1, 1, 1)
+    (line,) = ax.plot([0, 1, 2], [0, 1, 0])
+    ax.set_xticks([0, 1, 2], ["a", "b", "c"])
+    ax.set_ylim(-1, 2)
+    ax.set_xlabel("x")
+    view.freeze_layout()
+    sent = connect(view, monkeypatch)
+    line.set_ydata([1, 0, 1])
+    change(ax)
+    view.redraw()
+    assert view.blit_count == int(blits) and len(pictures(sent)) == 1
+    assert not view.fig.stale
+    np.testing.assert_array_equal(np.asarray(view.fig.canvas.get_renderer().buffer_rgba()), full_render(view))
+    view.close()
+
+
+def test_translate_demo_pictures_equal_full_renders(monkeypatch):
+    """A demo whose every step sets its ticks, limits and title again (with its layout engine still on)."""
+    from s2s_lab.widgets.translation import TranslateDemo
+    from tests.test_translation_eval import TINY, tiny
+
+    demo = TranslateDemo({"T": tiny(TINY)}, "I am hungry.", beam=3)
+    try:
+        sent = connect(demo.view, monkeypatch)
+        for k in (4, 3, 2, 3):
+            demo.beam.value = k
+            assert len(pictures(sent)) and not demo.view.fig.stale
+            np.testing.assert_array_equal(
+                np.asarray(demo.view.fig.canvas.get_renderer().buffer_rgba()), full_render(demo.view)
+            )
+            sent.clear()
+        demo.text.value = "Where is the station?"  # new tick labels: drawn again, and right
+        np.testing.assert_array_equal(
+            np.asarray(demo.view.fig.canvas.get_renderer().buffer_rgba()), full_render(demo.view)
+        )
+        assert demo.view.blit_count >= 1
+    finally:
+        demo.close()

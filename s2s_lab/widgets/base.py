@@ -50,7 +50,7 @@ class FigureView:
         self.live = uses_ipympl()
         self.draw_count = 0  # how many times the figure was asked to repaint (the tests read it)
         self.blit_count = 0  # ... and how many of those repainted only the changing artists
-        self._background = None  # (pixels of the static artists, their size in pixels)
+        self._background = None  # (pixels of the static artists, their size in pixels, _static_state())
         self._changing: list = []  # the artists a blit repaints (set at each full draw)
         self._candidates: list = []  # ... as classified before the last full draw we asked for
         self._seen: set[int] = set()  # the artists that existed then
@@ -77,10 +77,12 @@ class FigureView:
         if self.live:
             self._mark_changing_artists()
 
-    def redraw(self, now: bool = False) -> None:
+    def redraw(self, now: bool = False, full: bool = False) -> None:
         """Repaint after the artists changed. ``now=True`` for a redraw from inside a running cell (a live
         training curve): the kernel cannot read the browser's messages until the cell ends, so the full
-        picture and its size are sent without waiting for them."""
+        picture and its size are sent without waiting for them. ``full=True`` draws everything again, for a
+        change of the background that the blitting cannot see (the font or colour of tick labels alone, given
+        to ``set_xticks`` again with the same labels)."""
         self.draw_count += 1
         canvas = self.fig.canvas
         if not self.live:
@@ -89,7 +91,7 @@ class FigureView:
             self._draw_while_busy()
         elif canvas.syncing_data_url:  # no browser has shown the canvas yet (nbclient, a test): it asks when it does
             canvas.draw_idle()
-        elif self._can_blit():
+        elif not full and self._can_blit():
             self.blit_count += 1
             canvas.restore_region(self._background[0])
             self._draw_changing(canvas.get_renderer())
@@ -139,13 +141,53 @@ class FigureView:
             artist.set_animated(True)  # left out of the background; their changes do not stale the figure
 
     def _can_blit(self) -> bool:
-        """Whether the stored background still holds: same size, layout frozen, nothing in it changed."""
+        """Whether the stored background still holds: same size, and nothing in it changed. A change of an
+        animated artist does not stale the figure; limits, ticks or labels set again to the values they had
+        (demos set them at every step) do, so a stale figure whose background state is unchanged blits too."""
         canvas = self.fig.canvas
-        return (
-            self._background is not None
-            and self._background[1] == canvas.get_width_height(physical=True)
-            and not self.fig.stale  # a change of an animated artist does not stale the figure
-        )
+        if self._background is None or self._background[1] != canvas.get_width_height(physical=True):
+            return False
+        if not self.fig.stale:
+            return True
+        if self._background[2] != self._static_state():
+            return False
+        for ax in self.fig.axes:  # the same background: clean, so that pyplot does not draw it again
+            ax.xaxis.stale = ax.yaxis.stale = ax.stale = False
+        self.fig.stale = False
+        return True
+
+    def _static_state(self) -> tuple | None:
+        """What the background shows that a demo sets again and again: the axes' places, limits, scales, ticks
+        and their labels, axis labels, tick and grid settings. ``None`` when anything else of the background is
+        stale (an artist in it changed): then it must be drawn again."""
+        from matplotlib.axis import Axis
+        from matplotlib.ticker import FixedLocator
+
+        if any(a.stale for a in self.fig.get_children() if a not in self.fig.axes):
+            return None
+        state = []
+        for ax in self.fig.axes:
+            if any(a.stale and not a.get_animated() and not isinstance(a, Axis) for a in ax.get_children()):
+                return None
+            state.append((ax.get_position(original=True).bounds, ax.viewLim.bounds, ax.axison, ax.get_visible()))
+            for axis in (ax.xaxis, ax.yaxis):
+                loc, fmt = axis.get_major_locator(), axis.get_major_formatter()
+                ticks = (loc, fmt)  # set_xticks(positions, labels) makes new ones: compare what they show
+                if isinstance(loc, FixedLocator):
+                    ticks = (tuple(loc.locs), tuple(fmt.format_ticks(loc.locs)))
+                state.append(
+                    (
+                        axis.get_scale(),
+                        axis.get_visible(),
+                        ticks,
+                        axis.get_minor_locator(),
+                        axis.get_minor_formatter(),
+                        axis.label.get_text(),
+                        repr(axis._major_tick_kw),  # tick_params and grid
+                        repr(axis._minor_tick_kw),
+                    )
+                )
+        return tuple(state)
 
     def _after_full_draw(self, event) -> None:
         """After every full draw on the canvas (ours, or one the browser asked for): keep the background,
@@ -156,7 +198,8 @@ class FigureView:
         self._background = None
         self._changing = [a for a in self._candidates if a.get_animated() and a.get_figure(root=True) is self.fig]
         if self._children() <= self._seen:  # no new artist was drawn into the background
-            self._background = (canvas.copy_from_bbox(self.fig.bbox), canvas.get_width_height(physical=True))
+            size = canvas.get_width_height(physical=True)
+            self._background = (canvas.copy_from_bbox(self.fig.bbox), size, self._static_state())
         self._draw_changing(event.renderer)
 
     def _draw_changing(self, renderer) -> None:
