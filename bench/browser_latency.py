@@ -158,7 +158,7 @@ def run_notebook(context, base: str, token: str, path: Path, args) -> dict:
             result["demos"].append({**demo, **m, "slider_label": label})
             shown = "-"
             if m["ms"]:
-                shown = f"median {statistics.median(m['ms']):4.0f} ms (PNG in at {statistics.median(m['png_ms']):4.0f})"
+                shown = f"median {statistics.median(m['ms']):4.0f} ms (PNG in at {_median(m['png_ms']):>4s})"
                 shown += f", max {max(m['ms']):5.0f} ms"
             print(f"  cell {demo['cell']:3d} {demo['code'][:50]:50s} {shown}  {'; '.join(m['problems'])}", flush=True)
     except Exception as exc:  # report and go on with the next notebook
@@ -168,6 +168,11 @@ def run_notebook(context, base: str, token: str, path: Path, args) -> dict:
         page.close()
         lab.shutdown_kernels(base, token)
     return result
+
+
+def _median(values: list[float]) -> str:
+    values = [v for v in values if v == v]  # without NaN (no picture seen)
+    return f"{statistics.median(values):.0f}" if values else "-"
 
 
 def markdown(results: list[dict], header: dict) -> str:
@@ -189,9 +194,9 @@ def markdown(results: list[dict], header: dict) -> str:
             top = f"{max(d['ms']):.0f}" if d["ms"] else "-"
             label = d["slider_label"] or "; ".join(d["problems"])
             code = d["code"].replace("|", "\\|")
-            lines.append(
-                f"| {r['notebook']} | {d['cell']} | `{code[:60]}` | {label} | {len(d['ms'])} | {med} | {top} |"
-            )
+            png = _median(d["png_ms"])
+            row = [r["notebook"], str(d["cell"]), f"`{code[:60]}`", label, str(len(d["ms"])), med, top, png]
+            lines.append("| " + " | ".join(row) + " |")
     lines += ["", "| notebook | Run All (s) | demos | median (ms) | max (ms) | worst demo median (ms) | problems |"]
     lines += ["|---|---:|---:|---:|---:|---:|---|"]
     for r in results:
