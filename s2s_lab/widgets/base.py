@@ -34,9 +34,14 @@ def uses_ipympl() -> bool:
 class FigureView:
     """A matplotlib figure that can sit inside an ipywidgets layout.
 
-    With ipympl (``%matplotlib widget``) the figure's canvas *is* a widget and :meth:`redraw` asks it to
-    repaint (``draw_idle``). With any other backend the figure is rendered to PNG into an
-    ``ipywidgets.Image`` on each :meth:`redraw`, so the demos still work, only less smoothly.
+    With ipympl (``%matplotlib widget``) the figure's canvas *is* a widget. Once a browser shows it,
+    :meth:`redraw` renders at once and sends the picture (not ``draw_idle``, which would first ask the
+    browser to ask the kernel for a draw: one more round trip per change). And it repaints only what can
+    change: the lines, bars, images and texts inside the axes are drawn over a stored background of axes,
+    ticks and labels (blitting); when anything of that background changed (limits, tick labels) the whole
+    figure is drawn again, its layout solved again unless :meth:`freeze_layout` fixed it. With any other
+    backend the figure is rendered to PNG into an ``ipywidgets.Image`` on each :meth:`redraw`, so the demos
+    still work, only less smoothly.
     """
 
     def __init__(self, figsize=(8, 4)):
@@ -44,39 +49,184 @@ class FigureView:
             self.fig = plt.figure(figsize=figsize, layout="constrained")
         self.live = uses_ipympl()
         self.draw_count = 0  # how many times the figure was asked to repaint (the tests read it)
+        self.blit_count = 0  # ... and how many of those repainted only the changing artists
+        self._background = None  # (pixels of the static artists, their size in pixels, _static_state())
+        self._changing: list = []  # the artists a blit repaints (set at each full draw)
+        self._candidates: list = []  # ... as classified before the last full draw we asked for
+        self._seen: set[int] = set()  # the artists that existed then
+        self._busy_drawn = False
         if self.live:
             canvas = self.fig.canvas
             canvas.header_visible = False
             canvas.footer_visible = False
             canvas.toolbar_visible = False
             canvas.resizable = False
+            # pyplot would ask for a repaint after every single change of an artist; redraw() paints once.
+            self.fig.stale_callback = None
+            canvas.mpl_connect("draw_event", self._after_full_draw)
             self.widget = canvas
         else:
             self.widget = widgets.Image(format="png")
 
     def freeze_layout(self) -> None:
-        """Lay the figure out once, then keep the positions: a redraw need not re-solve the layout,
-        which halves its cost (call after the artists exist)."""
+        """Lay the figure out once, then keep the positions: a full redraw need not re-solve the layout, which
+        halves its cost (call after the artists exist)."""
         # Not canvas.draw(): ipympl would then take the figure as already sent to the browser.
         self.fig.draw_without_rendering()
         self.fig.set_layout_engine("none")
+        if self.live:
+            self._mark_changing_artists()
 
-    def redraw(self, now: bool = False) -> None:
-        """Ask for a repaint. ``draw_idle`` waits until the kernel is idle, which is right for a callback;
-        from inside a running cell (a live training curve) use ``now=True``: render and send at once."""
+    def redraw(self, now: bool = False, full: bool = False) -> None:
+        """Repaint after the artists changed. ``now=True`` for a redraw from inside a running cell (a live
+        training curve): the kernel cannot read the browser's messages until the cell ends, so the full
+        picture and its size are sent without waiting for them. ``full=True`` draws everything again, for a
+        change of the background that the blitting cannot see (the font or colour of tick labels alone, given
+        to ``set_xticks`` again with the same labels)."""
         self.draw_count += 1
-        if self.live and now:
-            self.fig.canvas.draw()  # ipympl pushes the new image to the browser straight away
-        elif self.live:
-            self.fig.canvas.draw_idle()
-        else:
+        canvas = self.fig.canvas
+        if not self.live:
             self.widget.value = self.png()
+        elif now:
+            self._draw_while_busy()
+        elif canvas.syncing_data_url:  # no browser has shown the canvas yet (nbclient, a test): it asks when it does
+            canvas.draw_idle()
+        elif not full and self._can_blit():
+            self.blit_count += 1
+            canvas.restore_region(self._background[0])
+            self._draw_changing(canvas.get_renderer())
+            canvas.blit(self.fig.bbox)  # ipympl sends the pixels that changed, as a PNG
+        else:
+            self._mark_changing_artists()
+            canvas.draw()  # renders and sends the picture; _after_full_draw adds the changing artists
 
     def png(self, dpi: int = 90) -> bytes:
         return show(self.fig, dpi).data
 
     def close(self) -> None:
         plt.close(self.fig)
+
+    # -- blitting ------------------------------------------------------------------------------
+    def _changing_artists(self) -> list:
+        """The artists a redraw repaints over the background, in drawing order: everything inside an axes
+        but its axis lines, ticks, labels and face, and the frame when the axes has none. An artist below a
+        visible grid line stays in the background (a change of it repaints the whole figure)."""
+        from matplotlib.axes import Axes
+        from matplotlib.axis import Axis
+
+        out = []
+        for ax in sorted(self.fig.axes, key=lambda a: a.zorder):
+            if not ax.get_visible():
+                continue
+            static = {ax.patch}
+            if not (ax.axison and ax.get_frame_on()):
+                static |= set(ax.spines.values())
+            grid = any(line.get_visible() for axis in (ax.xaxis, ax.yaxis) for line in axis.get_gridlines())
+            lowest = max(ax.xaxis.zorder, ax.yaxis.zorder) if grid else float("-inf")
+            for artist in sorted(ax.get_children(), key=lambda a: a.zorder):
+                if artist in static or isinstance(artist, (Axis, Axes)) or artist.zorder <= lowest:
+                    continue
+                out.append(artist)
+        return out
+
+    def _children(self) -> set[int]:
+        return {id(a) for ax in self.fig.axes for a in ax.get_children()}
+
+    def _mark_changing_artists(self) -> None:
+        """Classify the artists before a full draw (asking for grid lines may create ticks, which would
+        stale the figure after it; a stale figure is drawn again after every message the kernel reads)."""
+        self._candidates = self._changing_artists()
+        self._seen = self._children()
+        for artist in self._candidates:
+            artist.set_animated(True)  # left out of the background; their changes do not stale the figure
+
+    def _can_blit(self) -> bool:
+        """Whether the stored background still holds: same size, and nothing in it changed. A change of an
+        animated artist does not stale the figure; limits, ticks or labels set again to the values they had
+        (demos set them at every step) do, so a stale figure whose background state is unchanged blits too."""
+        canvas = self.fig.canvas
+        if self._background is None or self._background[1] != canvas.get_width_height(physical=True):
+            return False
+        if not self.fig.stale:
+            return True
+        if self._background[2] != self._static_state():
+            return False
+        for ax in self.fig.axes:  # the same background: clean, so that pyplot does not draw it again
+            ax.xaxis.stale = ax.yaxis.stale = ax.stale = False
+        self.fig.stale = False
+        return True
+
+    def _static_state(self) -> tuple | None:
+        """What the background shows that a demo sets again and again: the axes' places, limits, scales, ticks
+        and their labels, axis labels, tick and grid settings. ``None`` when anything else of the background is
+        stale (an artist in it changed): then it must be drawn again."""
+        from matplotlib.axis import Axis
+        from matplotlib.ticker import FixedLocator
+
+        if any(a.stale for a in self.fig.get_children() if a not in self.fig.axes):
+            return None
+        state = []
+        for ax in self.fig.axes:
+            if any(a.stale and not a.get_animated() and not isinstance(a, Axis) for a in ax.get_children()):
+                return None
+            state.append((ax.get_position(original=True).bounds, ax.viewLim.bounds, ax.axison, ax.get_visible()))
+            for axis in (ax.xaxis, ax.yaxis):
+                loc, fmt = axis.get_major_locator(), axis.get_major_formatter()
+                ticks = (loc, fmt)  # set_xticks(positions, labels) makes new ones: compare what they show
+                if isinstance(loc, FixedLocator):
+                    ticks = (tuple(loc.locs), tuple(fmt.format_ticks(loc.locs)))
+                state.append(
+                    (
+                        axis.get_scale(),
+                        axis.get_visible(),
+                        ticks,
+                        axis.get_minor_locator(),
+                        axis.get_minor_formatter(),
+                        axis.label.get_text(),
+                        repr(axis._major_tick_kw),  # tick_params and grid
+                        repr(axis._minor_tick_kw),
+                    )
+                )
+        return tuple(state)
+
+    def _after_full_draw(self, event) -> None:
+        """After every full draw on the canvas (ours, or one the browser asked for): keep the background,
+        then draw the changing (animated) artists over it."""
+        canvas = self.fig.canvas
+        if canvas.is_saving() or event.renderer is not canvas.get_renderer():
+            return  # savefig draws every artist itself; draw_without_rendering draws nothing
+        self._background = None
+        self._changing = [a for a in self._candidates if a.get_animated() and a.get_figure(root=True) is self.fig]
+        if self._children() <= self._seen:  # no new artist was drawn into the background
+            size = canvas.get_width_height(physical=True)
+            self._background = (canvas.copy_from_bbox(self.fig.bbox), size, self._static_state())
+        self._draw_changing(event.renderer)
+
+    def _draw_changing(self, renderer) -> None:
+        """Draw the changing artists over the background. Drawing moves some parts of an artist (a legend's
+        boxes), which stales its axes; like ``Axes.draw``, leave the figure as clean as it was (a stale
+        figure is drawn again after every message the kernel reads: pyplot's post_execute hook)."""
+        was_stale = [(a, a.stale) for a in (self.fig, *self.fig.axes)]
+        for artist in self._changing:
+            artist.draw(renderer)
+        for a, stale in was_stale:
+            a.stale = stale
+
+    def _draw_while_busy(self) -> None:
+        """Render and send at once from a running cell. Until the cell ends the kernel cannot read the
+        browser's "initialized" message, so ipympl still keeps a copy of each picture for the notebook
+        file, and then (ipympl 0.10) sends the raw pixels instead of the PNG: the browser's image breaks and
+        the figure stays an empty box. So: stop that copy, tell the browser the canvas size (which it
+        otherwise learns only after "initialized"), and send full pictures (a busy browser may skip a
+        picture, and a skipped difference would leave a garbled one)."""
+        canvas = self.fig.canvas
+        canvas.syncing_data_url = False
+        if not self._busy_drawn:
+            self._busy_drawn = True
+            canvas.manager.resize(*self.fig.bbox.size)
+        canvas._force_full = True
+        self._mark_changing_artists()
+        canvas.draw()
 
 
 class LiveDemo:
