@@ -150,6 +150,18 @@ def test_query_slider_fills_the_formula_in_the_readout_and_snapshot(attn_demo):
         SelfAttentionDemo(attn_demo.model, VOCAB, text="abc 12", query=6)
 
 
+def test_a_new_query_moves_only_the_frame_and_the_readout(attn_demo, monkeypatch):
+    panels = {name: image.get_array().copy() for name, image in attn_demo.images.items()}
+    draws = attn_demo.view.draw_count
+    monkeypatch.setattr(attn_demo.model, "self_attention_parts", None)  # the model must not run again
+    attn_demo.query.value = 4
+    assert attn_demo.view.draw_count == draws + 1
+    assert attn_demo.row_boxes["scores"].get_y() == 3.5 and attn_demo.row_boxes["weights"].get_y() == 3.5
+    assert "query $t = 4$ ('1')" in attn_demo.readout.value
+    for name, image in attn_demo.images.items():
+        np.testing.assert_array_equal(image.get_array(), panels[name])
+
+
 def test_typing_updates_shapes_and_bad_text_is_explained(attn_demo):
     attn_demo.text.value = "2021 09"
     assert attn_demo.images["weights"].get_array().shape == (7, 7)

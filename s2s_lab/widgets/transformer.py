@@ -238,8 +238,9 @@ class SelfAttentionDemo(LiveDemo):
         self.update()
         self.view.freeze_layout()
 
-        for control in (self.layer, self.head, self.causal, self.query):
+        for control in (self.layer, self.head, self.causal):
             self.observe(control, lambda change: self.update())
+        self.observe(self.query, lambda change: self._move_query())
         self.observe(self.text, lambda change: self._new_text(change["new"]))
         self.widget = widgets.VBox(
             [
@@ -304,10 +305,8 @@ class SelfAttentionDemo(LiveDemo):
             self.warn(str(exc))
             return
         self.warn("")
-        before = self.query.value
-        self.query.max = len(self.tokens) - 1  # clips the value; a change of value updates by itself
-        if self.query.value == before:
-            self.update()
+        self.query.max = len(self.tokens) - 1  # clips the value (moving the frame, with the old panels)
+        self.update()
 
     def update(self) -> None:
         values = self.head_values()
@@ -330,8 +329,7 @@ class SelfAttentionDemo(LiveDemo):
                 ax.set_xticks(np.arange(S), labels, fontsize=7)
             else:
                 ax.set_xticks([])
-        for box in self.row_boxes.values():  # frame the read-out's query row
-            box.set_bounds(-0.5, t - 0.5, S, 1)
+        self._frame_row(t, S)
         self.axes["weights"].set_xlabel("key (attended to)")
         self.axes["weights"].set_ylabel("query")
         for txt in self.weight_texts:
@@ -356,7 +354,22 @@ class SelfAttentionDemo(LiveDemo):
             + (" — causal mask on" if self.causal.value else ""),
             fontsize=9,
         )
+        self._values = values
         self.readout.value = self.readout_text(values).replace("\n", "<br>")
+        self.view.redraw()
+
+    def _frame_row(self, t: int, S: int) -> None:
+        for box in self.row_boxes.values():  # frame the read-out's query row
+            box.set_bounds(-0.5, t - 0.5, S, 1)
+
+    def _move_query(self) -> None:
+        """Another query: the panels stay, only the frame and the read-out move (no model run, no full redraw)."""
+        S = len(self.tokens)
+        t = min(self.query.value, S - 1)
+        if self._values["weights"].shape[0] != S:  # the text changed: update() follows and draws it all
+            return
+        self._frame_row(t, S)
+        self.readout.value = self.readout_text(self._values).replace("\n", "<br>")
         self.view.redraw()
 
     def snapshot(self, dpi: int = 80) -> Image:
