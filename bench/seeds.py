@@ -35,12 +35,17 @@ def main() -> None:
     for name in names:
         start = time.perf_counter()
         runs = [FIGURES[name](seed) for seed in args.seeds]
-        print(f"\n{name}  ({time.perf_counter() - start:.0f} s for {len(args.seeds)} seeds)")
-        print(f"  {'figure':44s} {'min':>9s} {'median':>9s} {'max':>9s}   per seed")
-        for figure in runs[0]:
-            values = [run[figure] for run in runs]
-            each = " ".join(f"{v:.3g}" for v in values)
-            print(f"  {figure:44s} {min(values):9.3g} {statistics.median(values):9.3g} {max(values):9.3g}   {each}")
+        report(f"{name}  ({time.perf_counter() - start:.0f} s for {len(args.seeds)} seeds)", runs)
+
+
+def report(title: str, runs: list[dict[str, float]]) -> None:
+    """Print min / median / max of each figure over the runs (one dict per seed), and every run's value."""
+    print(f"\n{title}")
+    print(f"  {'figure':44s} {'min':>9s} {'median':>9s} {'max':>9s}   per seed")
+    for figure in runs[0]:
+        values = [run[figure] for run in runs]
+        each = " ".join(f"{v:.3g}" for v in values)
+        print(f"  {figure:44s} {min(values):9.3g} {statistics.median(values):9.3g} {max(values):9.3g}   {each}")
 
 
 if __name__ == "__main__":

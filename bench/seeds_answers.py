@@ -15,7 +15,6 @@ data stay the notebook's.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from pathlib import Path
 
@@ -23,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from seeds import report  # noqa: E402  (bench/seeds.py: the same table)
 
 import s2s_lab  # noqa: E402
 from s2s_lab import collate  # noqa: E402
@@ -74,13 +74,7 @@ def main() -> None:
     for name, experiment in EXPERIMENTS.items():
         if args.only and not any(name.startswith(p) for p in args.only):
             continue
-        runs = [experiment(seed) for seed in args.seeds]
-        print(f"\n{name}")
-        print(f"  {'figure':36s} {'min':>7s} {'median':>7s} {'max':>7s}   per seed")
-        for figure in runs[0]:
-            values = [run[figure] for run in runs]
-            each = " ".join(f"{v:.3f}" for v in values)
-            print(f"  {figure:36s} {min(values):7.3f} {statistics.median(values):7.3f} {max(values):7.3f}   {each}")
+        report(name, [experiment(seed) for seed in args.seeds])
 
 
 if __name__ == "__main__":
