@@ -208,9 +208,8 @@ class NonFiniteLoss(ValueError):
     """The training loss became NaN or infinite: the weights would be ruined by the update."""
 
 
-def _check_step_args(optimizer, clip, teacher_forcing, label_smoothing, scheduler) -> None:
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise ValueError(f"expected optimizer as a torch.optim optimiser (e.g. torch.optim.Adam), got {optimizer!r}.")
+def _check_update_settings(clip, teacher_forcing, label_smoothing) -> None:
+    """What one update takes besides the model and the batch (shared by :func:`train_step` and :func:`fit`)."""
     if clip is not None and (not _number(clip) or not math.isfinite(clip) or clip <= 0):
         raise ValueError(
             f"expected clip > 0 (the largest gradient norm) or None for no clipping, got {clip!r}; "
@@ -220,6 +219,12 @@ def _check_step_args(optimizer, clip, teacher_forcing, label_smoothing, schedule
         raise ValueError(f"expected teacher_forcing in [0, 1], got {teacher_forcing!r}.")
     if not _number(label_smoothing) or not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"expected label_smoothing in [0, 1) (0: none; 0.1 is usual), got {label_smoothing!r}.")
+
+
+def _check_step_args(optimizer, clip, teacher_forcing, label_smoothing, scheduler) -> None:
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise ValueError(f"expected optimizer as a torch.optim optimiser (e.g. torch.optim.Adam), got {optimizer!r}.")
+    _check_update_settings(clip, teacher_forcing, label_smoothing)
     if scheduler is not None and getattr(scheduler, "optimizer", None) is not optimizer:
         raise ValueError("expected a scheduler built on the optimiser given to train_step, got one of another.")
 
@@ -294,7 +299,7 @@ def _number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
-def _check_fit_args(train_loader, epochs, max_seconds, lr, clip, teacher_forcing, eval_every, target, metric) -> None:
+def _check_fit_args(train_loader, epochs, max_seconds, lr, eval_every, target, metric) -> None:
     """Refuse every setting with which training would silently do nothing or diverge."""
     number = _number
 
@@ -302,13 +307,6 @@ def _check_fit_args(train_loader, epochs, max_seconds, lr, clip, teacher_forcing
         raise ValueError(f"expected epochs as a whole number >= 1, got {epochs!r}; with none, nothing is trained.")
     if not number(lr) or not math.isfinite(lr) or lr <= 0:
         raise ValueError(f"expected a finite learning rate lr > 0, got {lr!r}.")
-    if clip is not None and (not number(clip) or not math.isfinite(clip) or clip <= 0):
-        raise ValueError(
-            f"expected clip > 0 (the largest gradient norm) or None for no clipping, got {clip!r}; "
-            f"clip <= 0 would scale every gradient to zero."
-        )
-    if not number(teacher_forcing) or not 0.0 <= teacher_forcing <= 1.0:
-        raise ValueError(f"expected teacher_forcing in [0, 1], got {teacher_forcing!r}.")
     if max_seconds is not None and (not number(max_seconds) or not max_seconds > 0):
         raise ValueError(f"expected max_seconds > 0 (or None for no time limit), got {max_seconds!r}.")
     if eval_every is not None and (isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1):
@@ -321,10 +319,8 @@ def _check_fit_args(train_loader, epochs, max_seconds, lr, clip, teacher_forcing
         raise ValueError("the training loader has no batches: give it at least one example.")
 
 
-def _check_new_fit_args(label_smoothing, scheduler, opt, val_metric, patience, history) -> None:
-    """The settings of real training (label smoothing, a schedule, a validation metric, early stopping)."""
-    if not _number(label_smoothing) or not 0.0 <= label_smoothing < 1.0:
-        raise ValueError(f"expected label_smoothing in [0, 1) (0: none; 0.1 is usual), got {label_smoothing!r}.")
+def _check_new_fit_args(scheduler, opt, val_metric, patience, history) -> None:
+    """The settings of real training (a schedule, a validation metric, early stopping)."""
     if scheduler is not None:
         if not isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler) or isinstance(
             scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau
@@ -420,13 +416,12 @@ def fit(
     A ``KeyboardInterrupt`` (Ctrl-C, or raised by ``callback``) ends training early and says which weights
     the model holds: those of the best evaluation so far, or, before any evaluation, the latest ones.
     """
-    _check_fit_args(
-        train_loader, epochs, max_seconds, lr, clip, teacher_forcing, eval_every, target, val_metric is not None
-    )
+    _check_update_settings(clip, teacher_forcing, label_smoothing)
+    _check_fit_args(train_loader, epochs, max_seconds, lr, eval_every, target, val_metric is not None)
     device = torch.device(device) if device is not None else default_device()
     model.to(device)
     opt = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
-    _check_new_fit_args(label_smoothing, scheduler, opt, val_metric, patience, history)
+    _check_new_fit_args(scheduler, opt, val_metric, patience, history)
     validated = val_loader is not None or val_metric is not None
     hist, best_state = history if history is not None else History(), None
     best_key = _key(hist.best) if hist.best is not None and validated else None

@@ -374,7 +374,7 @@ class SelfAttentionDemo(LiveDemo):
 
     def snapshot(self, dpi: int = 80) -> Image:
         """A PNG of the figure with the read-out of the current query under it."""
-        return with_readout(self.view.fig, self.readout_text(), dpi)
+        return with_readout(self.view.fig, self.readout_text(self._values), dpi)
 
 
 def causal_mask_figure(T: int = 6, labels=None):
