@@ -139,7 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="go on from the training state saved next to --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--seed", type=int, metavar="S", help="initialisation and batch order")
-    p.add_argument("--dropout", type=_number(0, 1, low_open=False, high_open=True), metavar="P")
+    p.add_argument(
+        "--dropout",
+        type=_number(0, 1, low_open=False, high_open=True),
+        metavar="P",
+        help="dropout probability (recipes: 0.1; the shipped models: 0)",
+    )
     p.add_argument("--label-smoothing", type=_number(0, 1, low_open=False, high_open=True), metavar="EPS")
     p.add_argument("--lr", type=_number(0), metavar="LR", help="peak learning rate")
     p.add_argument("--warmup", type=_whole(0), metavar="N", help="updates of warm-up (0: constant rate)")
